@@ -112,7 +112,11 @@ impl Genesis {
             if matches!(key.as_str(), "tx_count_limit" | "tx_gas_limit" | "web3_chain_id")
                 && value.parse::<u64>().map_or(true, |v| v == 0)
             {
-                return Err(GenesisError::BadConfig { key, value, reason: "must be a positive integer" });
+                return Err(GenesisError::BadConfig {
+                    key,
+                    value,
+                    reason: "must be a positive integer",
+                });
             }
             let entry = SystemConfigEntry { value, enable_number: 0 };
             diff.put(state::system_config_key(&key), entry.encode());
@@ -127,7 +131,10 @@ impl Genesis {
     }
 
     /// Block 0's header (already final: genesis needs no certificate).
-    pub fn header(&self, suite: &dyn aurum_crypto::CryptoSuite) -> Result<(Header, StateDiff), GenesisError> {
+    pub fn header(
+        &self,
+        suite: &dyn aurum_crypto::CryptoSuite,
+    ) -> Result<(Header, StateDiff), GenesisError> {
         let (diff, nodes) = self.state_diff()?;
         let identity = serde_json::to_vec(self).unwrap_or_default();
         let header = Header {

@@ -15,7 +15,6 @@ pub struct Namespaces {
     pub block_txs: String,
     pub txs: String,
     pub receipts: String,
-    pub tx_index: String,
     pub block_hash: String,
     pub certs: String,
     pub state: String,
@@ -33,7 +32,6 @@ impl Namespaces {
             block_txs: ns("block_txs"),
             txs: ns("txs"),
             receipts: ns("receipts"),
-            tx_index: ns("tx_index"),
             block_hash: ns("block_hash"),
             certs: ns("certs"),
             state: ns("state"),
@@ -43,14 +41,13 @@ impl Namespaces {
         }
     }
 
-    pub fn all(&self) -> [&str; 12] {
+    pub fn all(&self) -> [&str; 11] {
         [
             &self.meta,
             &self.headers,
             &self.block_txs,
             &self.txs,
             &self.receipts,
-            &self.tx_index,
             &self.block_hash,
             &self.certs,
             &self.state,

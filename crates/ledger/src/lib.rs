@@ -17,10 +17,10 @@ pub use state_view::StateView;
 use aurum_crypto::CryptoSuite;
 use aurum_primitives::state::{self, ConsensusNodeList, StateReader, SystemConfigEntry};
 use aurum_primitives::{
-    Address, B256, Block, CommitCertificate, DecodeError, Header, Receipt, StateDiff,
-    Transaction, U256, VerifiedTx, merkle,
+    Address, B256, Block, CommitCertificate, DecodeError, Header, Receipt, StateDiff, Transaction,
+    U256, VerifiedTx, merkle,
 };
-use aurum_storage::{KvRead, KvStore, Scan, StorageError, WriteBatch};
+use aurum_storage::{KvRead, KvStore, StorageError, WriteBatch};
 use parking_lot::Mutex;
 use std::sync::Arc;
 
@@ -39,7 +39,9 @@ pub enum LedgerError {
     ReceiptCount { number: u64, txs: usize, receipts: usize },
     #[error("certificate signs {got}, the block hash is {expected}")]
     CertificateMismatch { expected: B256, got: B256 },
-    #[error("this store holds group {group:?} with genesis {stored}, not {given}: another chain's data")]
+    #[error(
+        "this store holds group {group:?} with genesis {stored}, not {given}: another chain's data"
+    )]
     GenesisMismatch { group: String, stored: B256, given: B256 },
     #[error("ledger of group {0:?} has no genesis block")]
     NoGenesis(String),
@@ -125,9 +127,8 @@ impl Ledger {
             None => {
                 let mut batch = WriteBatch::default();
                 ledger.add_block(&mut batch, &header, &[], &[], &diff, None)?;
-                let genesis_json = serde_json::to_vec(genesis).map_err(|e| {
-                    LedgerError::Corrupt { what: "genesis", reason: e.to_string() }
-                })?;
+                let genesis_json = serde_json::to_vec(genesis)
+                    .map_err(|e| LedgerError::Corrupt { what: "genesis", reason: e.to_string() })?;
                 batch.put(&ledger.ns.meta, keys::META_GENESIS, genesis_json);
                 ledger.store.write(batch)?;
             }
@@ -233,23 +234,26 @@ impl Ledger {
             batch.put(&ns.certs, nkey, cert.encode());
         }
         let mut tx_hashes = Vec::with_capacity(txs.len() * 32);
+        let mut block_nonces = Vec::new();
         for (index, (tx, receipt)) in txs.iter().zip(receipts).enumerate() {
             tx_hashes.extend_from_slice(tx.hash.as_slice());
-            let mut stored = Vec::with_capacity(20 + 256);
+            let encoded = tx.tx.encode();
+            // location || sender || tx: one read answers "where, who and what".
+            let mut stored = Vec::with_capacity(32 + encoded.len());
+            stored.extend_from_slice(&nkey);
+            stored.extend_from_slice(&(index as u32).to_be_bytes());
             stored.extend_from_slice(tx.sender.as_slice());
-            stored.extend_from_slice(&tx.tx.encode());
+            stored.extend_from_slice(&encoded);
             batch.put(&ns.txs, tx.hash.to_vec(), stored);
             batch.put(&ns.receipts, tx.hash.to_vec(), receipt.encode());
-            let mut loc = nkey.to_vec();
-            loc.extend_from_slice(&(index as u32).to_be_bytes());
-            batch.put(&ns.tx_index, tx.hash.to_vec(), loc);
             if let Transaction::Native(native) = &tx.tx {
                 let nonce = native.data.nonce.to_be_bytes::<32>();
                 batch.put(&ns.nonces, nonce.to_vec(), nkey);
-                let mut expiry = nkey.to_vec();
-                expiry.extend_from_slice(&nonce);
-                batch.put(&ns.nonce_expiry, expiry, Vec::new());
+                block_nonces.extend_from_slice(&nonce);
             }
+        }
+        if !block_nonces.is_empty() {
+            batch.put(&ns.nonce_expiry, nkey, block_nonces);
         }
         batch.put(&ns.block_txs, nkey, tx_hashes);
         for (key, value) in &diff.writes {
@@ -277,9 +281,11 @@ impl Ledger {
         else {
             return Ok(());
         };
-        let prefix = keys::number_key(old);
-        for (key, _) in self.store.scan(&self.ns.nonce_expiry, &Scan::prefix(&prefix))? {
-            batch.delete(&self.ns.nonces, key[8..].to_vec());
+        let key = keys::number_key(old);
+        if let Some(nonces) = self.store.get(&self.ns.nonce_expiry, &key)? {
+            for nonce in nonces.chunks(32) {
+                batch.delete(&self.ns.nonces, nonce.to_vec());
+            }
             batch.delete(&self.ns.nonce_expiry, key);
         }
         Ok(())
@@ -337,29 +343,23 @@ impl Ledger {
                 what: "block txs",
                 reason: format!("tx {hash} of block {number} is missing"),
             })?;
-            txs.push(decode_stored_tx(&bytes)?.0);
+            txs.push(decode_stored_tx(&bytes)?.tx);
         }
         Ok(Some(Block { header, txs }))
     }
 
     pub fn tx_location(&self, hash: &B256) -> Result<Option<TxLocation>> {
-        let Some(bytes) = self.store.get(&self.ns.tx_index, hash.as_slice())? else {
-            return Ok(None);
-        };
-        let (number, index) = bytes.split_at_checked(8).ok_or_else(|| corrupt_len("tx index"))?;
-        Ok(Some(TxLocation {
-            number: u64::from_be_bytes(number.try_into().map_err(|_| corrupt_len("tx index"))?),
-            index: u32::from_be_bytes(index.try_into().map_err(|_| corrupt_len("tx index"))?),
-        }))
+        match self.store.get(&self.ns.txs, hash.as_slice())? {
+            Some(bytes) => Ok(Some(parse_location(&bytes)?)),
+            None => Ok(None),
+        }
     }
 
     pub fn transaction(&self, hash: &B256) -> Result<Option<StoredTx>> {
-        let Some(location) = self.tx_location(hash)? else { return Ok(None) };
-        let bytes = self.store.get(&self.ns.txs, hash.as_slice())?.ok_or_else(|| {
-            LedgerError::Corrupt { what: "txs", reason: format!("indexed tx {hash} is missing") }
-        })?;
-        let (tx, sender) = decode_stored_tx(&bytes)?;
-        Ok(Some(StoredTx { tx, sender, location }))
+        match self.store.get(&self.ns.txs, hash.as_slice())? {
+            Some(bytes) => Ok(Some(decode_stored_tx(&bytes)?)),
+            None => Ok(None),
+        }
     }
 
     pub fn receipt(&self, hash: &B256) -> Result<Option<Receipt>> {
@@ -414,7 +414,11 @@ impl Ledger {
 
     /// The system config entry in effect for executing block `number` (the state after its
     /// parent), or None if the key was never set.
-    pub fn system_config_for_block(&self, key: &str, number: u64) -> Result<Option<SystemConfigEntry>> {
+    pub fn system_config_for_block(
+        &self,
+        key: &str,
+        number: u64,
+    ) -> Result<Option<SystemConfigEntry>> {
         let view = self.state_at(number.saturating_sub(1));
         match view.get(&state::system_config_key(key)).map_err(state_err)? {
             Some(bytes) => Ok(Some(SystemConfigEntry::decode(&bytes)?)),
@@ -450,7 +454,18 @@ fn read_u64(store: &dyn KvRead, ns: &str, key: &[u8], what: &'static str) -> Res
     }
 }
 
-fn decode_stored_tx(bytes: &[u8]) -> Result<(Transaction, Address)> {
-    let (sender, tx) = bytes.split_at_checked(20).ok_or_else(|| corrupt_len("stored tx"))?;
-    Ok((Transaction::decode(tx)?, Address::from_slice(sender)))
+/// Stored tx layout: `number (8) || index (4) || sender (20) || canonical tx`.
+fn parse_location(bytes: &[u8]) -> Result<TxLocation> {
+    let number =
+        bytes.get(..8).and_then(|b| b.try_into().ok()).ok_or_else(|| corrupt_len("stored tx"))?;
+    let index =
+        bytes.get(8..12).and_then(|b| b.try_into().ok()).ok_or_else(|| corrupt_len("stored tx"))?;
+    Ok(TxLocation { number: u64::from_be_bytes(number), index: u32::from_be_bytes(index) })
+}
+
+fn decode_stored_tx(bytes: &[u8]) -> Result<StoredTx> {
+    let location = parse_location(bytes)?;
+    let sender = bytes.get(12..32).ok_or_else(|| corrupt_len("stored tx"))?;
+    let tx = bytes.get(32..).ok_or_else(|| corrupt_len("stored tx"))?;
+    Ok(StoredTx { tx: Transaction::decode(tx)?, sender: Address::from_slice(sender), location })
 }

@@ -49,13 +49,18 @@ impl StateReader for StateView {
         let floor = keys::history_key(key, 0);
         let ceiling = keys::history_key(key, height);
         match self.snapshot.last_at_or_before(&self.history_ns, &ceiling, &floor).map_err(err)? {
-            Some((_, value)) => keys::parse_history_value(&value)
-                .ok_or_else(|| StateError(format!("corrupt history value for key {}", hex::encode(key)))),
+            Some((_, value)) => keys::parse_history_value(&value).ok_or_else(|| {
+                StateError(format!("corrupt history value for key {}", hex::encode(key)))
+            }),
             None => Ok(None),
         }
     }
 
-    fn scan_prefix(&self, prefix: &[u8], limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StateError> {
+    fn scan_prefix(
+        &self,
+        prefix: &[u8],
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StateError> {
         let Some(height) = self.height else {
             let mut scan = Scan::prefix(prefix);
             scan.limit = limit;

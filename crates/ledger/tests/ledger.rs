@@ -65,7 +65,13 @@ fn commit_next(ledger: &Ledger, txs: Vec<VerifiedTx>, diff: StateDiff) -> Header
     header.finalize(&*s, &receipts, root, parent.sealer_list_hash);
     let certificate = CommitCertificate { block_hash: header.hash(&*s), signatures: vec![] };
     ledger
-        .commit(BlockCommit { header: &header, txs: &txs, receipts: &receipts, diff: &diff, certificate: &certificate })
+        .commit(BlockCommit {
+            header: &header,
+            txs: &txs,
+            receipts: &receipts,
+            diff: &diff,
+            certificate: &certificate,
+        })
         .unwrap();
     header
 }
@@ -89,10 +95,7 @@ fn check_ledger(store: Arc<dyn KvStore>, kind: SuiteKind) {
     let ledger = Ledger::open(store.clone(), s.clone(), &g).unwrap();
     assert_eq!(ledger.head_number().unwrap(), 0);
     assert_eq!(ledger.genesis().unwrap(), g);
-    assert_eq!(
-        ledger.system_config_for_block("tx_count_limit", 1).unwrap().unwrap().value,
-        "1000"
-    );
+    assert_eq!(ledger.system_config_for_block("tx_count_limit", 1).unwrap().unwrap().value, "1000");
     let nodes = ledger.consensus_nodes_at(0).unwrap();
     assert_eq!(nodes.sealers_at(0).len(), 1);
 
@@ -137,10 +140,16 @@ fn check_ledger(store: Arc<dyn KvStore>, kind: SuiteKind) {
     assert_eq!(ledger.state_at(2).get(key_ab).unwrap(), Some(b"x".to_vec()));
     let scan2 = ledger.state_at(2).scan_prefix(b"\x05a", 0).unwrap();
     assert_eq!(scan2, vec![(key_a.to_vec(), b"2".to_vec()), (key_ab.to_vec(), b"x".to_vec())]);
-    assert_eq!(ledger.state_at(3).scan_prefix(b"\x05a", 0).unwrap(), vec![(key_ab.to_vec(), b"x".to_vec())]);
+    assert_eq!(
+        ledger.state_at(3).scan_prefix(b"\x05a", 0).unwrap(),
+        vec![(key_ab.to_vec(), b"x".to_vec())]
+    );
     assert_eq!(ledger.state_at(0).scan_prefix(b"\x05a", 0).unwrap(), vec![]);
     assert_eq!(ledger.state_at(2).scan_prefix(b"\x05a", 1).unwrap().len(), 1);
-    assert_eq!(ledger.latest_state().scan_prefix(b"\x05", 0).unwrap(), vec![(key_ab.to_vec(), b"x".to_vec())]);
+    assert_eq!(
+        ledger.latest_state().scan_prefix(b"\x05", 0).unwrap(),
+        vec![(key_ab.to_vec(), b"x".to_vec())]
+    );
     let cfg = ledger.latest_state().get(&state::system_config_key("tx_gas_limit")).unwrap();
     assert!(cfg.is_some());
 
@@ -150,20 +159,38 @@ fn check_ledger(store: Arc<dyn KvStore>, kind: SuiteKind) {
     bad.number = 7;
     let cert = CommitCertificate { block_hash: bad.hash(&*s), signatures: vec![] };
     let err = ledger
-        .commit(BlockCommit { header: &bad, txs: &[], receipts: &[], diff: &StateDiff::new(), certificate: &cert })
+        .commit(BlockCommit {
+            header: &bad,
+            txs: &[],
+            receipts: &[],
+            diff: &StateDiff::new(),
+            certificate: &cert,
+        })
         .unwrap_err();
     assert!(matches!(err, LedgerError::NotNext { number: 7, head: 3 }));
     let mut orphan = Header { number: 4, parent_hash: B256::repeat_byte(3), ..Default::default() };
     orphan.version = 1;
     let cert = CommitCertificate { block_hash: orphan.hash(&*s), signatures: vec![] };
     let err = ledger
-        .commit(BlockCommit { header: &orphan, txs: &[], receipts: &[], diff: &StateDiff::new(), certificate: &cert })
+        .commit(BlockCommit {
+            header: &orphan,
+            txs: &[],
+            receipts: &[],
+            diff: &StateDiff::new(),
+            certificate: &cert,
+        })
         .unwrap_err();
     assert!(matches!(err, LedgerError::WrongParent { .. }));
     let next = Header { number: 4, parent_hash: head.hash(&*s), version: 1, ..Default::default() };
     let wrong_cert = CommitCertificate { block_hash: B256::repeat_byte(1), signatures: vec![] };
     let err = ledger
-        .commit(BlockCommit { header: &next, txs: &[], receipts: &[], diff: &StateDiff::new(), certificate: &wrong_cert })
+        .commit(BlockCommit {
+            header: &next,
+            txs: &[],
+            receipts: &[],
+            diff: &StateDiff::new(),
+            certificate: &wrong_cert,
+        })
         .unwrap_err();
     assert!(matches!(err, LedgerError::CertificateMismatch { .. }));
     assert_eq!(ledger.head_number().unwrap(), 3);
@@ -190,13 +217,15 @@ fn ledger_on_rocksdb_survives_reopen() {
     let sealer = s.generate();
     let g = genesis(&*s, &sealer);
     let head = {
-        let store: Arc<dyn KvStore> = Arc::new(RocksStore::open(dir.path(), RocksConfig::default()).unwrap());
+        let store: Arc<dyn KvStore> =
+            Arc::new(RocksStore::open(dir.path(), RocksConfig::default()).unwrap());
         let ledger = Ledger::open(store, s.clone(), &g).unwrap();
         let user = s.generate();
         commit_next(&ledger, vec![signed_tx(&*s, &user, 1)], diff(&[(b"\x05k", Some(b"v"))]));
         commit_next(&ledger, vec![], diff(&[(b"\x05k", Some(b"w"))]))
     };
-    let store: Arc<dyn KvStore> = Arc::new(RocksStore::open(dir.path(), RocksConfig::default()).unwrap());
+    let store: Arc<dyn KvStore> =
+        Arc::new(RocksStore::open(dir.path(), RocksConfig::default()).unwrap());
     let ledger = Ledger::open(store, s.clone(), &g).unwrap();
     assert_eq!(ledger.head().unwrap(), head);
     assert_eq!(ledger.state_at(1).get(b"\x05k").unwrap(), Some(b"v".to_vec()));
@@ -208,7 +237,8 @@ fn native_nonces_are_remembered_for_the_block_limit_window_then_dropped() {
     let s = suite(SuiteKind::Secp256k1Keccak);
     let sealer = s.generate();
     let user = s.generate();
-    let ledger = Ledger::open(Arc::new(MemStore::new()), s.clone(), &genesis(&*s, &sealer)).unwrap();
+    let ledger =
+        Ledger::open(Arc::new(MemStore::new()), s.clone(), &genesis(&*s, &sealer)).unwrap();
     commit_next(&ledger, vec![signed_tx(&*s, &user, 777)], StateDiff::new());
     assert_eq!(ledger.nonce_used_at(&U256::from(777)).unwrap(), Some(1));
     assert_eq!(ledger.nonce_used_at(&U256::from(778)).unwrap(), None);
