@@ -8,5 +8,12 @@ echo "== fmt"
 cargo fmt --all -- --check
 echo "== clippy"
 cargo clippy --release --workspace --all-targets -- -D warnings
+echo "== contracts: artifacts regenerate byte-identically from source (pinned solc)"
+if command -v npm >/dev/null 2>&1; then
+  contracts/build.sh
+  git diff --exit-code --stat -- contracts/artifacts
+else
+  echo "npm not found: skipping the artifact check (the Rust tests use the committed artifacts)"
+fi
 echo "== tests"
 cargo test --release --workspace

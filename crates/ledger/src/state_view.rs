@@ -2,7 +2,7 @@
 //! each over one consistent storage snapshot.
 
 use crate::keys::{self, Namespaces};
-use aurum_primitives::state::{StateError, StateReader};
+use aurum_primitives::state::{StateEntries, StateError, StateReader};
 use aurum_storage::{KvRead, Scan, prefix_successor};
 use std::ops::Bound;
 use std::sync::Arc;
@@ -56,11 +56,7 @@ impl StateReader for StateView {
         }
     }
 
-    fn scan_prefix(
-        &self,
-        prefix: &[u8],
-        limit: usize,
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StateError> {
+    fn scan_prefix(&self, prefix: &[u8], limit: usize) -> Result<StateEntries, StateError> {
         let Some(height) = self.height else {
             let mut scan = Scan::prefix(prefix);
             scan.limit = limit;

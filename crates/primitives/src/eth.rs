@@ -26,8 +26,10 @@ impl EthTx {
     /// Decodes an EIP-2718 envelope (a legacy tx is its RLP list). Blob (4844) and
     /// set-code (7702) transactions are refused: a consortium chain has no use for them.
     pub fn decode(raw: &[u8]) -> Result<Self, DecodeError> {
-        let envelope = TxEnvelope::decode_2718_exact(raw)
-            .map_err(|e| DecodeError::Invalid { field: "ethereum envelope", reason: e.to_string() })?;
+        let envelope = TxEnvelope::decode_2718_exact(raw).map_err(|e| DecodeError::Invalid {
+            field: "ethereum envelope",
+            reason: e.to_string(),
+        })?;
         match envelope {
             TxEnvelope::Legacy(_) | TxEnvelope::Eip2930(_) | TxEnvelope::Eip1559(_) => {}
             other => {

@@ -54,7 +54,11 @@ pub struct ProofStep {
 }
 
 /// Inclusion proof of the item at `index` among `items`; None if out of range.
-pub fn merkle_proof(suite: &dyn CryptoSuite, items: &[B256], index: usize) -> Option<Vec<ProofStep>> {
+pub fn merkle_proof(
+    suite: &dyn CryptoSuite,
+    items: &[B256],
+    index: usize,
+) -> Option<Vec<ProofStep>> {
     if index >= items.len() {
         return None;
     }
@@ -73,7 +77,12 @@ pub fn merkle_proof(suite: &dyn CryptoSuite, items: &[B256], index: usize) -> Op
 }
 
 /// Checks that `item` is included under `root`.
-pub fn verify_proof(suite: &dyn CryptoSuite, root: &B256, item: &B256, proof: &[ProofStep]) -> bool {
+pub fn verify_proof(
+    suite: &dyn CryptoSuite,
+    root: &B256,
+    item: &B256,
+    proof: &[ProofStep],
+) -> bool {
     let mut acc = leaf_hash(suite, item);
     for step in proof {
         acc = if step.sibling_is_left {

@@ -26,7 +26,7 @@ pub enum TxStatus {
     PermissionDenied = 6,
     /// A precompile rejected its input.
     PrecompileError = 7,
-    /// Refused before execution (gas limit above the cap, malformed, …).
+    /// Refused before execution (e.g. gas limit below the intrinsic cost).
     InvalidTx = 8,
     /// Contract creation collided with an existing account or exceeded code limits.
     CreateFailed = 9,

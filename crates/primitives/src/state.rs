@@ -249,12 +249,15 @@ impl StateDiff {
 #[error("state read failed: {0}")]
 pub struct StateError(pub String);
 
+/// Key-value pairs in key order, as returned by [`StateReader::scan_prefix`].
+pub type StateEntries = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// Read access to the state as of some block; the ledger implements it, the executor reads
 /// through it. Implementations must be consistent for their whole lifetime (a snapshot).
 pub trait StateReader: Send + Sync {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError>;
     /// All entries whose key starts with `prefix`, ascending, at most `limit` (0 = all).
-    fn scan_prefix(&self, prefix: &[u8], limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StateError>;
+    fn scan_prefix(&self, prefix: &[u8], limit: usize) -> Result<StateEntries, StateError>;
 }
 
 /// An in-memory state, for tests and genesis building.
@@ -282,7 +285,7 @@ impl StateReader for MemState {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
         Ok(self.entries.get(key).cloned())
     }
-    fn scan_prefix(&self, prefix: &[u8], limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StateError> {
+    fn scan_prefix(&self, prefix: &[u8], limit: usize) -> Result<StateEntries, StateError> {
         let iter = self
             .entries
             .range(prefix.to_vec()..)

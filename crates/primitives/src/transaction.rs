@@ -81,9 +81,13 @@ pub enum TxError {
     Signature(#[from] CryptoError),
     #[error("Ethereum transactions are accepted only on secp256k1 chains; this chain uses SM2")]
     EthOnSmChain,
-    #[error("unsupported Ethereum transaction type {0} (legacy, EIP-2930 and EIP-1559 are accepted)")]
+    #[error(
+        "unsupported Ethereum transaction type {0} (legacy, EIP-2930 and EIP-1559 are accepted)"
+    )]
     UnsupportedEthType(u8),
-    #[error("Ethereum transaction has no chain id (pre-EIP-155); it could be replayed on any chain")]
+    #[error(
+        "Ethereum transaction has no chain id (pre-EIP-155); it could be replayed on any chain"
+    )]
     MissingChainId,
     #[error("wrong chain: transaction is for {got:?}, this is {expected:?}")]
     WrongChain { expected: String, got: String },

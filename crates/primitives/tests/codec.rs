@@ -143,7 +143,11 @@ fn state_root_is_order_independent_input_but_content_sensitive() {
 }
 
 fn arb_log() -> impl Strategy<Value = Log> {
-    (any::<[u8; 20]>(), prop::collection::vec(any::<[u8; 32]>(), 0..4), prop::collection::vec(any::<u8>(), 0..64))
+    (
+        any::<[u8; 20]>(),
+        prop::collection::vec(any::<[u8; 32]>(), 0..4),
+        prop::collection::vec(any::<u8>(), 0..64),
+    )
         .prop_map(|(a, topics, data)| {
             Log::new_unchecked(
                 Address::from(a),

@@ -1,0 +1,231 @@
+//! Serial block execution: one revm instance per block over the block's [`StateDb`],
+//! transactions in order, each one's state folded in before the next.
+
+use crate::precompiles::{AurumCtx, AurumPrecompiles, PrecompileEnv, hint_status};
+use crate::state_db::{DbError, StateDb};
+use crate::{BlockContext, CallOutcome, ExecError};
+use alloy_primitives::{Address, Bytes, TxKind, U256};
+use aurum_primitives::{Receipt, TxStatus, VerifiedTx};
+use revm::ExecuteEvm;
+use revm::context::result::{EVMError, ExecutionResult, HaltReason, InvalidTransaction, Output};
+use revm::context::{BlockEnv, Context, Evm, TxEnv};
+use revm::handler::EthFrame;
+use revm::handler::instructions::EthInstructions;
+use revm::interpreter::interpreter::EthInterpreter;
+use revm::primitives::hardfork::SpecId;
+
+pub(crate) type AurumEvm<'a> = Evm<
+    AurumCtx<'a>,
+    (),
+    EthInstructions<EthInterpreter, AurumCtx<'a>>,
+    AurumPrecompiles,
+    EthFrame<EthInterpreter>,
+>;
+
+/// Builds the EVM for one block: Cancun rules, no fees, balances per the feature switch.
+pub(crate) fn build_evm<'a>(
+    db: StateDb<'a>,
+    block: &BlockContext,
+    env: PrecompileEnv,
+) -> AurumEvm<'a> {
+    let mut ctx: AurumCtx<'a> = Context::new(db, SpecId::CANCUN);
+    ctx.cfg.chain_id = block.chain_id;
+    // The destination (chain/group, EIP-155 id) is checked at admission, not here.
+    ctx.cfg.tx_chain_id_check = false;
+    ctx.cfg.disable_base_fee = true;
+    ctx.cfg.disable_fee_charge = true;
+    ctx.cfg.disable_block_gas_limit = true;
+    ctx.cfg.disable_balance_check = !block.balances_enabled;
+    ctx.block = BlockEnv {
+        number: U256::from(block.number),
+        timestamp: U256::from(block.timestamp_ms / 1000),
+        gas_limit: u64::MAX,
+        basefee: 0,
+        beneficiary: Address::ZERO,
+        ..Default::default()
+    };
+    Evm::new(
+        ctx,
+        EthInstructions::new_mainnet_with_spec(SpecId::CANCUN),
+        AurumPrecompiles::new(env),
+    )
+}
+
+/// The gas a transaction may use: its own limit (0 = unspecified) capped by the chain's.
+pub(crate) fn effective_gas_limit(tx_limit: u64, cap: u64) -> u64 {
+    if tx_limit == 0 { cap } else { tx_limit.min(cap) }
+}
+
+fn db<'e, 'a>(evm: &'e mut AurumEvm<'a>) -> &'e mut StateDb<'a> {
+    &mut evm.ctx.journaled_state.database
+}
+
+fn refused(status: TxStatus, message: String) -> Receipt {
+    Receipt {
+        status,
+        gas_used: 0,
+        contract_address: None,
+        logs: vec![],
+        output: message.into_bytes().into(),
+    }
+}
+
+/// Executes one transaction and folds its effects into the block view.
+pub(crate) fn execute_tx(
+    evm: &mut AurumEvm<'_>,
+    block: &BlockContext,
+    tx: &VerifiedTx,
+) -> Result<Receipt, ExecError> {
+    db(evm).begin_tx();
+    let sender = tx.sender;
+    let nonce = db(evm).account(sender).map_err(|e| e.0)?.map_or(0, |a| a.nonce);
+    if let Some(expected) = tx.eth_nonce()
+        && expected != nonce
+    {
+        return Ok(refused(
+            TxStatus::NonceMismatch,
+            format!("nonce {expected} is not the account's next nonce {nonce}"),
+        ));
+    }
+    if !block.balances_enabled && !tx.value().is_zero() {
+        db(evm).bump_nonce(sender).map_err(|e| e.0)?;
+        return Ok(refused(
+            TxStatus::ValueTransferRefused,
+            "value transfers are disabled on this chain (feature_balance is off)".into(),
+        ));
+    }
+    let env = TxEnv {
+        caller: sender,
+        gas_limit: effective_gas_limit(tx.gas_limit(), block.tx_gas_limit),
+        gas_price: 0,
+        kind: tx.to().map_or(TxKind::Create, TxKind::Call),
+        value: tx.value(),
+        data: tx.input().clone(),
+        nonce,
+        chain_id: None,
+        ..Default::default()
+    };
+    let result = evm.transact_one(env);
+    let state = evm.finalize();
+    let result = match result {
+        Ok(r) => r,
+        Err(EVMError::Transaction(e)) => {
+            db(evm).bump_nonce(sender).map_err(|e| e.0)?;
+            let status = match e {
+                InvalidTransaction::LackOfFundForMaxFee { .. } => TxStatus::ValueTransferRefused,
+                _ => TxStatus::InvalidTx,
+            };
+            return Ok(refused(status, e.to_string()));
+        }
+        Err(e) => return Err(engine_error(db(evm), e)),
+    };
+    let hint = db(evm).status_hint;
+    db(evm).fold(state);
+    Ok(receipt(result, hint.map(hint_status)))
+}
+
+/// Maps a non-input EVM failure to the executor's error, preferring the state error a
+/// precompile stashed (revm carries only a string out of a precompile).
+fn engine_error(db: &mut StateDb<'_>, e: EVMError<DbError>) -> ExecError {
+    if let Some(failure) = db.precompile_failure.take() {
+        return ExecError::State(failure);
+    }
+    match e {
+        EVMError::Database(e) => ExecError::State(e.0),
+        other => ExecError::Evm(other.to_string()),
+    }
+}
+
+fn halt_status(reason: &HaltReason) -> TxStatus {
+    match reason {
+        HaltReason::OutOfGas(_) => TxStatus::OutOfGas,
+        HaltReason::CreateCollision
+        | HaltReason::CreateContractSizeLimit
+        | HaltReason::CreateContractStartingWithEF
+        | HaltReason::CreateInitCodeSizeLimit
+        | HaltReason::NonceOverflow => TxStatus::CreateFailed,
+        HaltReason::PrecompileError | HaltReason::PrecompileErrorWithContext(_) => {
+            TxStatus::PrecompileError
+        }
+        HaltReason::OutOfFunds => TxStatus::ValueTransferRefused,
+        _ => TxStatus::Halted,
+    }
+}
+
+/// The receipt of an executed transaction. Failed transactions keep no logs.
+fn receipt(result: ExecutionResult<HaltReason>, hint: Option<TxStatus>) -> Receipt {
+    let gas_used = result.tx_gas_used();
+    match result {
+        ExecutionResult::Success { logs, output, .. } => {
+            let contract_address = match &output {
+                Output::Create(_, address) => *address,
+                Output::Call(_) => None,
+            };
+            Receipt {
+                status: TxStatus::Success,
+                gas_used,
+                contract_address,
+                logs,
+                output: output.into_data(),
+            }
+        }
+        ExecutionResult::Revert { output, .. } => Receipt {
+            status: hint.unwrap_or(TxStatus::Reverted),
+            gas_used,
+            contract_address: None,
+            logs: vec![],
+            output,
+        },
+        ExecutionResult::Halt { reason, .. } => Receipt {
+            status: halt_status(&reason),
+            gas_used,
+            contract_address: None,
+            logs: vec![],
+            output: Bytes::from(reason.to_string().into_bytes()),
+        },
+    }
+}
+
+/// A read-only call: executed like a transaction, nothing folded.
+pub(crate) fn call(
+    evm: &mut AurumEvm<'_>,
+    block: &BlockContext,
+    from: Address,
+    to: Option<Address>,
+    input: Bytes,
+    gas: Option<u64>,
+) -> Result<CallOutcome, ExecError> {
+    db(evm).begin_tx();
+    let nonce = db(evm).account(from).map_err(|e| e.0)?.map_or(0, |a| a.nonce);
+    evm.ctx.cfg.disable_nonce_check = true;
+    // As eth_call does elsewhere: any address may be `from`, even a contract's.
+    evm.ctx.cfg.disable_eip3607 = true;
+    let env = TxEnv {
+        caller: from,
+        gas_limit: effective_gas_limit(gas.unwrap_or(0), block.tx_gas_limit),
+        gas_price: 0,
+        kind: to.map_or(TxKind::Create, TxKind::Call),
+        value: U256::ZERO,
+        data: input,
+        nonce,
+        chain_id: None,
+        ..Default::default()
+    };
+    let result = evm.transact_one(env);
+    let _discarded = evm.finalize();
+    let result = match result {
+        Ok(r) => r,
+        Err(EVMError::Transaction(e)) => {
+            return Ok(CallOutcome {
+                status: TxStatus::InvalidTx,
+                output: e.to_string().into_bytes().into(),
+                gas_used: 0,
+                logs: vec![],
+            });
+        }
+        Err(e) => return Err(engine_error(db(evm), e)),
+    };
+    let hint = db(evm).status_hint.map(hint_status);
+    let r = receipt(result, hint);
+    Ok(CallOutcome { status: r.status, output: r.output, gas_used: r.gas_used, logs: r.logs })
+}

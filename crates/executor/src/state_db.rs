@@ -1,0 +1,364 @@
+//! The block's view of state: revm's [`Database`] over a [`StateReader`] with a cache that
+//! holds the parent state as read plus every write of the block's earlier transactions.
+//!
+//! Reads go to storage at most once per key and block; after each transaction its revm
+//! state changes are folded in ([`StateDb::fold`]) so the next one sees them, and the
+//! block's [`StateDiff`] is built once at the end from what was marked dirty
+//! ([`StateDb::into_diff`], in `diff.rs`).
+//!
+//! Precompile data (tables, system config, node list) are plain state keys. Within a
+//! transaction they are journaled through revm (see [`crate::precompiles::kv`]) so a revert
+//! undoes them; between transactions they live in `raw_overlay`.
+
+use crate::code_cache::CodeCache;
+use alloy_primitives::map::{AddressMap, AddressSet, B256Map, B256Set, HashMap};
+use alloy_primitives::{Address, B256, U256};
+use aurum_primitives::state::{self, StateError, StateReader};
+use revm::bytecode::Bytecode;
+use revm::database_interface::{DBErrorMarker, Database};
+use revm::primitives::KECCAK_EMPTY;
+use revm::state::{AccountInfo as EvmAccountInfo, EvmState};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// The account that journals precompile writes inside a transaction (its storage maps
+/// `keccak(state key)` to an index into [`StateDb::tx_writes`]). It is never written to
+/// the state diff. It sits in the reserved platform range.
+pub(crate) const SHADOW: Address =
+    Address::new([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0xff, 0xfe]);
+
+/// Key-value pairs as a prefix scan returns them.
+type Rows = Vec<(Vec<u8>, Vec<u8>)>;
+
+/// A state read failure as revm's database error.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error(transparent)]
+pub struct DbError(#[from] pub StateError);
+
+impl DBErrorMarker for DbError {}
+
+/// Per-account storage as seen by the block.
+#[derive(Default)]
+struct SlotCache {
+    /// Slot (big-endian) → value.
+    slots: B256Map<U256>,
+    /// Slots written by this block.
+    dirty: B256Set,
+}
+
+/// Outcome hints a precompile leaves for the receipt of a top-level call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StatusHint {
+    PermissionDenied,
+    PrecompileError,
+}
+
+pub(crate) struct StateDb<'a> {
+    reader: &'a dyn StateReader,
+    code_cache: Arc<CodeCache>,
+    /// Current (post previous txs) account info; `None` = absent.
+    accounts: AddressMap<Option<EvmAccountInfo>>,
+    storage: AddressMap<SlotCache>,
+    /// Precompile keys read from storage (parent state).
+    raw_cache: HashMap<Vec<u8>, Option<Vec<u8>>>,
+    /// Prefix scans of the parent state (immutable for the block, so cacheable).
+    scan_cache: HashMap<Vec<u8>, Arc<Rows>>,
+    /// Precompile keys written by earlier txs of this block.
+    pub(crate) raw_overlay: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    pub(crate) dirty_accounts: AddressSet,
+    /// Accounts destroyed in this block: all their parent-state storage is deleted.
+    pub(crate) wiped: AddressSet,
+    pub(crate) new_code: B256Map<Bytecode>,
+    /// Precompile writes of the current tx, in order; journaled by index through [`SHADOW`].
+    pub(crate) tx_writes: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    /// A backend error met inside a precompile (revm only carries strings from there).
+    pub(crate) precompile_failure: Option<StateError>,
+    pub(crate) status_hint: Option<StatusHint>,
+}
+
+impl<'a> StateDb<'a> {
+    pub(crate) fn new(reader: &'a dyn StateReader, code_cache: Arc<CodeCache>) -> Self {
+        Self {
+            reader,
+            code_cache,
+            accounts: AddressMap::default(),
+            storage: AddressMap::default(),
+            raw_cache: HashMap::default(),
+            scan_cache: HashMap::default(),
+            raw_overlay: BTreeMap::new(),
+            dirty_accounts: AddressSet::default(),
+            wiped: AddressSet::default(),
+            new_code: B256Map::default(),
+            tx_writes: Vec::new(),
+            precompile_failure: None,
+            status_hint: None,
+        }
+    }
+
+    pub(crate) fn reader(&self) -> &'a dyn StateReader {
+        self.reader
+    }
+
+    /// Clears the per-transaction scratch state.
+    pub(crate) fn begin_tx(&mut self) {
+        self.tx_writes.clear();
+        self.precompile_failure = None;
+        self.status_hint = None;
+    }
+
+    /// The account as the current transaction starts from it.
+    pub(crate) fn account(&mut self, address: Address) -> Result<Option<EvmAccountInfo>, DbError> {
+        if let Some(info) = self.accounts.get(&address) {
+            return Ok(info.clone());
+        }
+        let info = self.load_account(&address)?;
+        self.accounts.insert(address, info.clone());
+        Ok(info)
+    }
+
+    fn load_account(&mut self, address: &Address) -> Result<Option<EvmAccountInfo>, DbError> {
+        let Some(bytes) = self.reader.get(&state::account_key(address))? else {
+            return Ok(None);
+        };
+        let stored = state::AccountInfo::decode(&bytes).map_err(|e| {
+            StateError(format!("account {address} is stored in an unreadable form: {e}"))
+        })?;
+        let (code_hash, code) =
+            if stored.code_hash == B256::ZERO || stored.code_hash == KECCAK_EMPTY {
+                (KECCAK_EMPTY, Some(Bytecode::default()))
+            } else {
+                (stored.code_hash, Some(self.code(stored.code_hash)?))
+            };
+        Ok(Some(EvmAccountInfo {
+            balance: stored.balance,
+            nonce: stored.nonce,
+            code_hash,
+            code,
+            ..Default::default()
+        }))
+    }
+
+    fn code(&mut self, hash: B256) -> Result<Bytecode, DbError> {
+        if hash == KECCAK_EMPTY || hash == B256::ZERO {
+            return Ok(Bytecode::default());
+        }
+        if let Some(code) = self.new_code.get(&hash) {
+            return Ok(code.clone());
+        }
+        if let Some(code) = self.code_cache.get(&hash) {
+            return Ok(code);
+        }
+        let bytes = self
+            .reader
+            .get(&state::code_key(&hash))?
+            .ok_or_else(|| StateError(format!("code {hash} is referenced but not stored")))?;
+        // Only legacy code exists on this chain (no EOF, no EIP-7702 delegations).
+        let code = Bytecode::new_legacy(bytes.into());
+        self.code_cache.insert(hash, code.clone());
+        Ok(code)
+    }
+
+    fn slot(&mut self, address: Address, index: U256) -> Result<U256, DbError> {
+        let key = B256::from(index);
+        if let Some(v) = self.storage.get(&address).and_then(|s| s.slots.get(&key)) {
+            return Ok(*v);
+        }
+        let value = if self.wiped.contains(&address) {
+            U256::ZERO
+        } else {
+            match self.reader.get(&state::storage_key(&address, &index))? {
+                None => U256::ZERO,
+                Some(bytes) if bytes.len() <= 32 => U256::from_be_slice(&bytes),
+                Some(bytes) => {
+                    return Err(StateError(format!(
+                        "storage slot {index} of {address} holds {} bytes (at most 32)",
+                        bytes.len()
+                    ))
+                    .into());
+                }
+            }
+        };
+        self.storage.entry(address).or_default().slots.insert(key, value);
+        Ok(value)
+    }
+
+    /// A precompile key as of the start of the current tx.
+    pub(crate) fn raw_get(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, DbError> {
+        if let Some(v) = self.raw_overlay.get(key) {
+            return Ok(v.clone());
+        }
+        if let Some(v) = self.raw_cache.get(key) {
+            return Ok(v.clone());
+        }
+        let v = self.reader.get(key)?;
+        self.raw_cache.insert(key.to_vec(), v.clone());
+        Ok(v)
+    }
+
+    /// All precompile keys under `prefix` as of the start of the current tx, in key order.
+    pub(crate) fn raw_scan(
+        &mut self,
+        prefix: &[u8],
+    ) -> Result<BTreeMap<Vec<u8>, Vec<u8>>, DbError> {
+        let base = match self.scan_cache.get(prefix) {
+            Some(rows) => Arc::clone(rows),
+            None => {
+                let rows = Arc::new(self.reader.scan_prefix(prefix, 0)?);
+                self.scan_cache.insert(prefix.to_vec(), Arc::clone(&rows));
+                rows
+            }
+        };
+        let mut out: BTreeMap<Vec<u8>, Vec<u8>> = base.iter().cloned().collect();
+        for (k, v) in self.raw_overlay.range(prefix.to_vec()..) {
+            if !k.starts_with(prefix) {
+                break;
+            }
+            match v {
+                Some(v) => out.insert(k.clone(), v.clone()),
+                None => out.remove(k),
+            };
+        }
+        Ok(out)
+    }
+
+    /// Bumps an account's nonce outside the EVM (a tx refused before execution still
+    /// consumes its sender's nonce).
+    pub(crate) fn bump_nonce(&mut self, address: Address) -> Result<(), DbError> {
+        let mut info = self.account(address)?.unwrap_or_else(|| EvmAccountInfo {
+            code_hash: KECCAK_EMPTY,
+            code: Some(Bytecode::default()),
+            ..Default::default()
+        });
+        info.nonce = info.nonce.saturating_add(1);
+        self.accounts.insert(address, Some(info));
+        self.dirty_accounts.insert(address);
+        Ok(())
+    }
+
+    /// Folds one transaction's final revm state into the block view.
+    pub(crate) fn fold(&mut self, state: EvmState) {
+        for (address, account) in state {
+            if address == SHADOW {
+                self.fold_precompile_writes(&account);
+                continue;
+            }
+            if !account.is_touched() {
+                continue;
+            }
+            if account.is_selfdestructed() {
+                self.destroy(address);
+                continue;
+            }
+            if account.is_created() {
+                // A fresh account starts with empty storage whatever the parent held.
+                self.destroy(address);
+            }
+            if account.is_empty() {
+                // EIP-161: touched empty accounts do not exist.
+                if self.accounts.get(&address).is_some_and(Option::is_some) {
+                    self.destroy(address);
+                }
+                continue;
+            }
+            let info = account.info;
+            if let Some(code) = &info.code
+                && info.code_hash != KECCAK_EMPTY
+                && account.status.contains(revm::state::AccountStatus::Created)
+            {
+                self.new_code.insert(info.code_hash, code.clone());
+            }
+            let changed = match self.accounts.get(&address) {
+                Some(Some(old)) => {
+                    old.nonce != info.nonce
+                        || old.balance != info.balance
+                        || old.code_hash != info.code_hash
+                }
+                _ => true,
+            };
+            if changed {
+                self.dirty_accounts.insert(address);
+            }
+            let cache = self.storage.entry(address).or_default();
+            for (index, slot) in account.storage {
+                if slot.is_changed() {
+                    let key = B256::from(index);
+                    cache.slots.insert(key, slot.present_value);
+                    cache.dirty.insert(key);
+                }
+            }
+            self.accounts.insert(address, Some(info));
+        }
+    }
+
+    fn fold_precompile_writes(&mut self, shadow: &revm::state::Account) {
+        // Apply in write order so that the entry a slot finally points at is the last one
+        // for its key; slots reverted to zero were undone by the journal.
+        let mut live: Vec<usize> = shadow
+            .storage
+            .values()
+            .filter(|s| s.is_changed() && !s.present_value.is_zero())
+            .filter_map(|s| usize::try_from(s.present_value).ok())
+            .filter_map(|i| i.checked_sub(1))
+            .collect();
+        live.sort_unstable();
+        for i in live {
+            if let Some((k, v)) = self.tx_writes.get(i) {
+                self.raw_overlay.insert(k.clone(), v.clone());
+            }
+        }
+        self.tx_writes.clear();
+    }
+
+    fn destroy(&mut self, address: Address) {
+        if self.accounts.get(&address).is_some_and(Option::is_some) {
+            self.dirty_accounts.insert(address);
+        }
+        self.accounts.insert(address, None);
+        // Forgets cached values and earlier writes alike.
+        self.storage.insert(address, SlotCache::default());
+        self.wiped.insert(address);
+    }
+
+    /// The current account info for `address` (after [`StateDb::fold`]), for diff building.
+    pub(crate) fn current_account(&self, address: &Address) -> Option<&EvmAccountInfo> {
+        self.accounts.get(address).and_then(Option::as_ref)
+    }
+
+    /// Every slot written by the block with its final value, in no particular order.
+    pub(crate) fn dirty_slots(&self) -> impl Iterator<Item = (&Address, &B256, U256)> + '_ {
+        self.storage.iter().flat_map(|(address, cache)| {
+            cache
+                .dirty
+                .iter()
+                .map(move |k| (address, k, cache.slots.get(k).copied().unwrap_or_default()))
+        })
+    }
+}
+
+impl Database for StateDb<'_> {
+    type Error = DbError;
+
+    fn basic(&mut self, address: Address) -> Result<Option<EvmAccountInfo>, DbError> {
+        if address == SHADOW {
+            return Ok(None);
+        }
+        self.account(address)
+    }
+
+    fn code_by_hash(&mut self, code_hash: B256) -> Result<Bytecode, DbError> {
+        self.code(code_hash)
+    }
+
+    fn storage(&mut self, address: Address, index: U256) -> Result<U256, DbError> {
+        if address == SHADOW {
+            // Slots of the shadow account exist only within a transaction's journal.
+            return Ok(U256::ZERO);
+        }
+        self.slot(address, index)
+    }
+
+    fn block_hash(&mut self, _number: u64) -> Result<B256, DbError> {
+        // Block hashes are not part of the state the executor is given; BLOCKHASH yields zero.
+        Ok(B256::ZERO)
+    }
+}
