@@ -101,7 +101,7 @@ impl Genesis {
         for n in &self.observers {
             nodes.push(parse(n, 1)?);
         }
-        nodes.sort_by(|a, b| a.node_id.cmp(&b.node_id));
+        nodes.sort_by_key(|n| n.node_id);
         Ok(ConsensusNodeList { nodes })
     }
 

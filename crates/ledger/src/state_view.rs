@@ -76,12 +76,12 @@ impl StateReader for StateView {
         for (hk, hv) in self.snapshot.scan(&self.history_ns, &scan).map_err(err)? {
             let (key, h) = keys::parse_history_key(&hk)
                 .ok_or_else(|| StateError(format!("corrupt history key {}", hex::encode(&hk))))?;
-            if current.as_ref().is_some_and(|(k, _)| *k != key) {
-                if let Some((k, Some(v))) = current.take() {
-                    out.push((k, v));
-                    if limit != 0 && out.len() == limit {
-                        return Ok(out);
-                    }
+            if current.as_ref().is_some_and(|(k, _)| *k != key)
+                && let Some((k, Some(v))) = current.take()
+            {
+                out.push((k, v));
+                if limit != 0 && out.len() == limit {
+                    return Ok(out);
                 }
             }
             if h > height {
@@ -95,10 +95,10 @@ impl StateReader for StateView {
                 .ok_or_else(|| StateError(format!("corrupt history value {}", hex::encode(&hk))))?;
             current = Some((key, value));
         }
-        if let Some((k, Some(v))) = current {
-            if limit == 0 || out.len() < limit {
-                out.push((k, v));
-            }
+        if let Some((k, Some(v))) = current
+            && (limit == 0 || out.len() < limit)
+        {
+            out.push((k, v));
         }
         Ok(out)
     }
