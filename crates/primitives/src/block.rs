@@ -14,6 +14,7 @@ use crate::transaction::Transaction;
 use alloy_primitives::{B256, Bloom, Bytes};
 use alloy_rlp::{Encodable, RlpDecodable, RlpEncodable};
 use aurum_crypto::CryptoSuite;
+use rayon::prelude::*;
 
 pub const HEADER_TAG: u8 = 0x01;
 pub const BLOCK_TAG: u8 = 0x01;
@@ -95,14 +96,17 @@ impl Header {
         state_root: B256,
         sealer_list_hash: B256,
     ) {
-        let receipt_hashes: Vec<B256> = receipts.iter().map(|r| suite.hash(&r.encode())).collect();
+        // Receipt hashes and blooms are independent per receipt: compute them in parallel
+        // (the result is the same whatever the thread count; only the merge is ordered).
+        let (receipt_hashes, blooms): (Vec<B256>, Vec<Bloom>) =
+            receipts.par_iter().map(|r| (suite.hash(&r.encode()), r.bloom())).unzip();
         self.receipt_root = merkle_root(suite, &receipt_hashes);
         self.state_root = state_root;
         self.sealer_list_hash = sealer_list_hash;
         self.gas_used = receipts.iter().map(|r| r.gas_used).sum();
         let mut bloom = Bloom::default();
-        for r in receipts {
-            bloom.accrue_bloom(&r.bloom());
+        for b in &blooms {
+            bloom.accrue_bloom(b);
         }
         self.logs_bloom = bloom;
     }
