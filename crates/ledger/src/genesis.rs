@@ -64,6 +64,8 @@ pub enum GenesisError {
     NoSealers,
     #[error("system config {key} = {value:?}: {reason}")]
     BadConfig { key: String, value: String, reason: &'static str },
+    #[error("genesis cannot be serialised: {0}")]
+    Serialise(String),
 }
 
 impl Genesis {
@@ -136,7 +138,8 @@ impl Genesis {
         suite: &dyn aurum_crypto::CryptoSuite,
     ) -> Result<(Header, StateDiff), GenesisError> {
         let (diff, nodes) = self.state_diff()?;
-        let identity = serde_json::to_vec(self).unwrap_or_default();
+        let identity =
+            serde_json::to_vec(self).map_err(|e| GenesisError::Serialise(e.to_string()))?;
         let header = Header {
             version: aurum_primitives::block::HEADER_VERSION,
             parent_hash: B256::ZERO,
