@@ -71,6 +71,7 @@ fn setup() -> Setup {
         tx_gas_limit: 300_000_000,
         balances_enabled: false,
         admins: vec![],
+        block_hashes: Default::default(),
     };
     let mut state = MemState::default();
     let deployer = addr(0, 0);

@@ -23,12 +23,13 @@ mod diff;
 pub mod precompiles;
 mod state_db;
 
-use alloy_primitives::{Address, Bytes, Log};
+use alloy_primitives::{Address, B256, Bytes, Log};
 use aurum_crypto::{CryptoSuite, SuiteKind};
 use aurum_primitives::{Receipt, StateDiff, StateError, StateReader, TxStatus, VerifiedTx};
 use code_cache::CodeCache;
 use precompiles::PrecompileEnv;
 use state_db::StateDb;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 pub use precompiles::consensus::{
@@ -57,6 +58,9 @@ pub struct BlockContext {
     pub balances_enabled: bool,
     /// Genesis admin accounts allowed to call the Consensus and SystemConfig setters.
     pub admins: Vec<Address>,
+    /// Hashes of recent ancestors by number (the node passes up to the last 256), what
+    /// `BLOCKHASH` answers; any other number yields zero, as on Ethereum.
+    pub block_hashes: BTreeMap<u64, B256>,
 }
 
 /// The outcome of a block: one receipt per transaction, in order, and the state writes.
@@ -130,7 +134,7 @@ impl Executor {
         ctx: &BlockContext,
         txs: &[VerifiedTx],
     ) -> Result<ExecutedBlock, ExecError> {
-        let db = StateDb::new(state, Arc::clone(&self.code_cache));
+        let db = StateDb::new(state, Arc::clone(&self.code_cache), &ctx.block_hashes);
         let mut evm = block::build_evm(db, ctx, self.env(ctx));
         let mut receipts = Vec::with_capacity(txs.len());
         let mut gas_used = 0u64;
@@ -154,7 +158,7 @@ impl Executor {
         input: Bytes,
         gas: Option<u64>,
     ) -> Result<CallOutcome, ExecError> {
-        let db = StateDb::new(state, Arc::clone(&self.code_cache));
+        let db = StateDb::new(state, Arc::clone(&self.code_cache), &ctx.block_hashes);
         let mut evm = block::build_evm(db, ctx, self.env(ctx));
         block::call(&mut evm, ctx, from, to, input, gas)
     }

@@ -55,6 +55,7 @@ pub(crate) enum StatusHint {
 
 pub(crate) struct StateDb<'a> {
     reader: &'a dyn StateReader,
+    block_hashes: &'a BTreeMap<u64, B256>,
     code_cache: Arc<CodeCache>,
     /// Current (post previous txs) account info; `None` = absent.
     accounts: AddressMap<Option<EvmAccountInfo>>,
@@ -77,9 +78,14 @@ pub(crate) struct StateDb<'a> {
 }
 
 impl<'a> StateDb<'a> {
-    pub(crate) fn new(reader: &'a dyn StateReader, code_cache: Arc<CodeCache>) -> Self {
+    pub(crate) fn new(
+        reader: &'a dyn StateReader,
+        code_cache: Arc<CodeCache>,
+        block_hashes: &'a BTreeMap<u64, B256>,
+    ) -> Self {
         Self {
             reader,
+            block_hashes,
             code_cache,
             accounts: AddressMap::default(),
             storage: AddressMap::default(),
@@ -357,8 +363,8 @@ impl Database for StateDb<'_> {
         self.slot(address, index)
     }
 
-    fn block_hash(&mut self, _number: u64) -> Result<B256, DbError> {
-        // Block hashes are not part of the state the executor is given; BLOCKHASH yields zero.
-        Ok(B256::ZERO)
+    fn block_hash(&mut self, number: u64) -> Result<B256, DbError> {
+        // revm only asks within the 256-block window; the node supplies those hashes.
+        Ok(self.block_hashes.get(&number).copied().unwrap_or(B256::ZERO))
     }
 }

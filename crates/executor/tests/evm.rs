@@ -332,3 +332,28 @@ fn read_only_calls_persist_nothing_and_accept_any_sender() {
     let out = chain.call(ALICE, shadow, vec![1, 2, 3]);
     assert_eq!(out.status, TxStatus::PrecompileError);
 }
+
+/// BLOCKHASH answers from the ancestor hashes the node passes in, and zero for any other
+/// number (as on Ethereum outside the 256-block window).
+#[test]
+fn blockhash_reads_ancestor_hashes_from_the_context() {
+    let mut chain = Chain::new();
+    // initcode copying a 13-byte runtime that returns blockhash(block.number - 1):
+    // PUSH1 1 NUMBER SUB BLOCKHASH PUSH1 0 MSTORE PUSH1 32 PUSH1 0 RETURN
+    let runtime = hex::decode("600143034060005260206000f3").unwrap();
+    let mut initcode = hex::decode("600d600c600039600d6000f3").unwrap();
+    initcode.extend(&runtime);
+    let tx = chain.native(ADMIN, None, initcode.into());
+    let receipt = chain.run(tx);
+    assert_eq!(receipt.status, TxStatus::Success);
+    let contract = receipt.contract_address.unwrap();
+
+    let parent = chain.ctx.number - 1;
+    chain.ctx.block_hashes.insert(parent, B256::repeat_byte(0x42));
+    let out = chain.call(ADMIN, contract, vec![]);
+    assert_eq!(out.output.as_ref(), B256::repeat_byte(0x42).as_slice());
+
+    chain.ctx.block_hashes.clear();
+    let out = chain.call(ADMIN, contract, vec![]);
+    assert_eq!(out.output.as_ref(), B256::ZERO.as_slice());
+}

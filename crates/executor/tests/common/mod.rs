@@ -63,6 +63,7 @@ impl Chain {
                 tx_gas_limit: TX_GAS_LIMIT,
                 balances_enabled: false,
                 admins: vec![ADMIN],
+                block_hashes: Default::default(),
             },
             native_nonce: 0,
         }
