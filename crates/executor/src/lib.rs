@@ -40,8 +40,8 @@ pub use precompiles::system_config::{
 };
 pub use precompiles::table_manager::{table_address, table_path};
 pub use precompiles::{
-    CONSENSUS_ADDRESS, CRYPTO_ADDRESS, KV_TABLE_ADDRESS, SYSTEM_CONFIG_ADDRESS, TABLE_ADDRESS,
-    TABLE_MANAGER_ADDRESS,
+    CONSENSUS_ADDRESS, CRYPTO_ADDRESS, KV_TABLE_ADDRESS, PLATFORM_PRECOMPILES,
+    SYSTEM_CONFIG_ADDRESS, TABLE_ADDRESS, TABLE_MANAGER_ADDRESS,
 };
 
 /// What a block's execution depends on besides the parent state and its transactions.

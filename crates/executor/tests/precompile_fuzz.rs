@@ -9,10 +9,7 @@ use alloy_dyn_abi::{DynSolType, DynSolValue, JsonAbiExt, Specifier};
 use alloy_json_abi::{Function, JsonAbi};
 use alloy_primitives::{Address, B256, Bytes, I256, U256};
 use alloy_sol_types::{SolCall, sol};
-use aurum_executor::{
-    CONSENSUS_ADDRESS, CRYPTO_ADDRESS, KV_TABLE_ADDRESS, SYSTEM_CONFIG_ADDRESS, TABLE_ADDRESS,
-    TABLE_MANAGER_ADDRESS, table_address,
-};
+use aurum_executor::{PLATFORM_PRECOMPILES, TABLE_MANAGER_ADDRESS, table_address};
 use aurum_primitives::TxStatus;
 use common::*;
 use proptest::prelude::*;
@@ -167,17 +164,10 @@ fn chain() -> Chain {
     chain
 }
 
-fn targets() -> [Address; 8] {
-    [
-        SYSTEM_CONFIG_ADDRESS,
-        TABLE_ADDRESS,
-        TABLE_MANAGER_ADDRESS,
-        CONSENSUS_ADDRESS,
-        KV_TABLE_ADDRESS,
-        CRYPTO_ADDRESS,
-        table_address("/tables/t"),
-        table_address("/tables/kv"),
-    ]
+fn targets() -> Vec<Address> {
+    let mut targets = PLATFORM_PRECOMPILES.to_vec();
+    targets.extend([table_address("/tables/t"), table_address("/tables/kv")]);
+    targets
 }
 
 fn input_strategy(target: usize) -> impl Strategy<Value = Vec<u8>> {

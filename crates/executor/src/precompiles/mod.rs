@@ -42,6 +42,15 @@ pub const TABLE_MANAGER_ADDRESS: Address = address!("000000000000000000000000000
 pub const CONSENSUS_ADDRESS: Address = address!("0000000000000000000000000000000000001003");
 pub const KV_TABLE_ADDRESS: Address = address!("0000000000000000000000000000000000001009");
 pub const CRYPTO_ADDRESS: Address = address!("000000000000000000000000000000000000100a");
+/// Every platform precompile at a fixed address (tables opened by TableManager come on top).
+pub const PLATFORM_PRECOMPILES: [Address; 6] = [
+    SYSTEM_CONFIG_ADDRESS,
+    TABLE_ADDRESS,
+    TABLE_MANAGER_ADDRESS,
+    CONSENSUS_ADDRESS,
+    KV_TABLE_ADDRESS,
+    CRYPTO_ADDRESS,
+];
 
 /// What the precompiles need to know about the block and the chain.
 #[derive(Clone)]
@@ -67,16 +76,7 @@ impl AurumPrecompiles {
 
     fn warm_set(eth: &EthPrecompiles) -> AddressSet {
         let mut warm = eth.warm_addresses().clone();
-        for a in [
-            SYSTEM_CONFIG_ADDRESS,
-            TABLE_ADDRESS,
-            TABLE_MANAGER_ADDRESS,
-            CONSENSUS_ADDRESS,
-            KV_TABLE_ADDRESS,
-            CRYPTO_ADDRESS,
-        ] {
-            warm.insert(a);
-        }
+        warm.extend(PLATFORM_PRECOMPILES);
         warm
     }
 }
