@@ -17,3 +17,5 @@ else
 fi
 echo "== tests"
 cargo test --release --workspace
+echo "== client suites: ethers.js and web3.py against a real \`aurum up\` (binary built by the tests above)"
+tests/clients/run.sh

@@ -1,0 +1,253 @@
+//! `up`, `build-chain` and `node`: a local chain directory and the processes that run it.
+
+use anyhow::{Context, bail};
+use aurum_crypto::{KeyPair, SuiteKind};
+use aurum_ledger::{Genesis, GenesisNode};
+use aurum_node::{GroupSection, NodeConfig, NodeSection, ReadyInfo, RpcSection};
+use clap::Args;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+#[derive(Args, Clone)]
+pub struct ChainArgs {
+    /// Number of nodes (sealers).
+    #[arg(long, default_value_t = 1)]
+    nodes: u32,
+    /// Chain directory (created if absent, resumed if present).
+    #[arg(long, default_value = "aurum-chain")]
+    dir: PathBuf,
+    /// RPC port of node 0; node K uses this + K. 0 = any free port (see nodeK/ready.json).
+    #[arg(long, default_value_t = 20200)]
+    rpc_port: u16,
+    /// P2P port of node 0; node K uses this + K.
+    #[arg(long, default_value_t = 30300)]
+    p2p_port: u16,
+    /// Use the SM2/SM3 suite chain-wide instead of secp256k1/keccak.
+    #[arg(long)]
+    sm: bool,
+    #[arg(long, default_value = "chain0")]
+    chain_id: String,
+    #[arg(long, default_value = "group0")]
+    group: String,
+    /// Ethereum chain id of the group (eth_chainId).
+    #[arg(long, default_value_t = 20200)]
+    web3_chain_id: u64,
+    /// Minimum time between blocks, in milliseconds.
+    #[arg(long, default_value_t = 100)]
+    min_seal_ms: u64,
+}
+
+fn port(base: u16, k: u32) -> anyhow::Result<u16> {
+    if base == 0 {
+        return Ok(0);
+    }
+    u16::try_from(base as u32 + k).context("port out of range")
+}
+
+/// Creates the chain directory; refuses to touch an existing one.
+pub fn build_chain(args: &ChainArgs) -> anyhow::Result<PathBuf> {
+    if args.nodes == 0 {
+        bail!("--nodes must be at least 1");
+    }
+    if args.nodes > 1 {
+        bail!(
+            "a chain of {} nodes needs PBFT consensus between them, which is not built yet; \
+             use --nodes 1 (a solo sealer)",
+            args.nodes
+        );
+    }
+    let dir = &args.dir;
+    if dir.join("genesis.json").exists() {
+        bail!("{} already holds a chain (genesis.json exists)", dir.display());
+    }
+    let kind = if args.sm { SuiteKind::Sm2Sm3 } else { SuiteKind::Secp256k1Keccak };
+    std::fs::create_dir_all(dir.join("accounts"))
+        .with_context(|| format!("creating {}", dir.display()))?;
+    let admin = KeyPair::generate(kind);
+    admin.save(dir.join("accounts/admin.pem"))?;
+
+    let mut keys = Vec::new();
+    for k in 0..args.nodes {
+        let node_dir = dir.join(format!("node{k}"));
+        std::fs::create_dir_all(&node_dir)?;
+        let key = KeyPair::generate(kind);
+        key.save(node_dir.join("node.pem"))?;
+        keys.push(key);
+    }
+    let mut system_config = BTreeMap::new();
+    system_config.insert("web3_chain_id".to_string(), args.web3_chain_id.to_string());
+    let genesis = Genesis {
+        chain_id: args.chain_id.clone(),
+        group_id: args.group.clone(),
+        crypto: if args.sm { "sm".into() } else { "secp256k1".into() },
+        timestamp_ms: SystemTime::now().duration_since(UNIX_EPOCH)?.as_millis() as u64,
+        sealers: keys
+            .iter()
+            .map(|k| GenesisNode { node_id: k.public().to_hex(), weight: 1 })
+            .collect(),
+        observers: Vec::new(),
+        system_config,
+        admins: vec![admin.address()],
+        alloc: BTreeMap::new(),
+    };
+    let genesis_json = serde_json::to_string_pretty(&genesis)?;
+    for k in 0..args.nodes {
+        let node_dir = dir.join(format!("node{k}"));
+        std::fs::write(node_dir.join("genesis.json"), &genesis_json)?;
+        let config = NodeConfig {
+            node: NodeSection { key_file: "node.pem".into(), data_dir: "data".into() },
+            rpc: RpcSection {
+                listen: format!("127.0.0.1:{}", port(args.rpc_port, k)?),
+                max_body_bytes: aurum_rpc::Limits::default().max_body_bytes,
+                max_batch: aurum_rpc::Limits::default().max_batch,
+            },
+            p2p: aurum_node::P2pSection {
+                listen: Some(format!("127.0.0.1:{}", port(args.p2p_port, k)?)),
+            },
+            sealer: aurum_node::SealerSection {
+                min_seal_interval_ms: args.min_seal_ms,
+                ..Default::default()
+            },
+            storage: Default::default(),
+            groups: vec![GroupSection { genesis_file: "genesis.json".into() }],
+        };
+        std::fs::write(node_dir.join("config.toml"), config.to_toml())?;
+    }
+    // Written last: its presence means the directory is complete.
+    std::fs::write(dir.join("genesis.json"), &genesis_json)?;
+    Ok(dir.clone())
+}
+
+/// Node directories of a chain, in order.
+fn node_dirs(dir: &Path) -> Vec<PathBuf> {
+    (0..)
+        .map(|k| dir.join(format!("node{k}")))
+        .take_while(|d| d.join("config.toml").exists())
+        .collect()
+}
+
+pub fn up(args: ChainArgs) -> anyhow::Result<()> {
+    if !args.dir.join("genesis.json").exists() {
+        build_chain(&args)?;
+        println!("created a {}-node chain in {}", args.nodes, args.dir.display());
+    } else {
+        println!("resuming the chain in {}", args.dir.display());
+    }
+    let dirs = node_dirs(&args.dir);
+    if dirs.is_empty() {
+        bail!("{} has no node directories", args.dir.display());
+    }
+    let exe = std::env::current_exe().context("locating the aurum binary")?;
+    let mut children: Vec<Child> = Vec::new();
+    for d in &dirs {
+        let _ = std::fs::remove_file(d.join("ready.json"));
+        let child = Command::new(&exe)
+            .arg("node")
+            .arg("--config")
+            .arg(d.join("config.toml"))
+            .env("AURUM_STOP_WITH_PARENT", "1")
+            .spawn()
+            .with_context(|| format!("starting the node in {}", d.display()))?;
+        children.push(child);
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let outcome = runtime.block_on(supervise(&dirs, &mut children));
+    stop_children(&mut children);
+    outcome
+}
+
+async fn supervise(dirs: &[PathBuf], children: &mut [Child]) -> anyhow::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    // Wait for every node to serve.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    for (k, d) in dirs.iter().enumerate() {
+        loop {
+            if let Some(info) = read_ready(d) {
+                println!(
+                    "node{k}: rpc {} (ws {}), group {}, pid {}",
+                    info.rpc_url, info.ws_url, info.group, info.pid
+                );
+                break;
+            }
+            if let Some(status) = children[k].try_wait()? {
+                bail!("node{k} exited during start-up ({status}); see the log above");
+            }
+            if Instant::now() > deadline {
+                bail!("node{k} did not become ready within 120 s");
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(50)) => {}
+                _ = term.recv() => return Ok(()),
+                _ = int.recv() => return Ok(()),
+            }
+        }
+    }
+    println!("chain is up; Ctrl-C to stop");
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(500)) => {
+                for (k, c) in children.iter_mut().enumerate() {
+                    if let Some(status) = c.try_wait()? {
+                        bail!("node{k} exited unexpectedly ({status})");
+                    }
+                }
+            }
+            _ = term.recv() => return Ok(()),
+            _ = int.recv() => return Ok(()),
+        }
+    }
+}
+
+fn read_ready(dir: &Path) -> Option<ReadyInfo> {
+    let text = std::fs::read(dir.join("ready.json")).ok()?;
+    serde_json::from_slice(&text).ok()
+}
+
+/// SIGTERM to each node, then SIGKILL to any still running after 30 s.
+fn stop_children(children: &mut [Child]) {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    for c in children.iter() {
+        let _ = kill(Pid::from_raw(c.id() as i32), Signal::SIGTERM);
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    for c in children.iter_mut() {
+        loop {
+            match c.try_wait() {
+                Ok(Some(_)) | Err(_) => break,
+                Ok(None) if Instant::now() > deadline => {
+                    let _ = c.kill();
+                    let _ = c.wait();
+                    break;
+                }
+                Ok(None) => std::thread::sleep(Duration::from_millis(50)),
+            }
+        }
+    }
+}
+
+pub fn run_node(config: &Path) -> anyhow::Result<()> {
+    if std::env::var_os("AURUM_STOP_WITH_PARENT").is_some() {
+        // If `up` dies without stopping us, the kernel tells us to stop.
+        let _ = nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGTERM);
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate())?;
+        let mut int = signal(SignalKind::interrupt())?;
+        let node = aurum_node::Node::start(config).await?;
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+        tracing::info!("stopping");
+        node.shutdown().await;
+        tracing::info!("stopped");
+        Ok(())
+    })
+}

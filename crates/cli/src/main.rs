@@ -1,0 +1,89 @@
+//! `aurum`: start a local chain, run a node, make keys, query a node.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
+
+mod bench;
+mod chain;
+mod console;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "aurum", version, about = "Aurum consortium blockchain")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create a local chain in DIR if absent, run all its nodes in the foreground and print
+    /// their RPC URLs; Ctrl-C stops them cleanly. Restarting resumes from DIR.
+    Up(chain::ChainArgs),
+    /// Only create the chain directory (keys, genesis, one config.toml per node).
+    BuildChain(chain::ChainArgs),
+    /// Run one node (what `up` spawns).
+    Node {
+        #[arg(long, short)]
+        config: PathBuf,
+    },
+    /// Generate a key file (PEM, mode 0600).
+    Keygen {
+        /// SM2 key instead of secp256k1.
+        #[arg(long)]
+        sm: bool,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Query a node: `aurum console -c "getBlockNumber"`.
+    Console(console::ConsoleArgs),
+    /// Measure committed TPS of ERC20 transfers sent over JSON-RPC to a running node.
+    Bench(bench::BenchArgs),
+}
+
+fn main() -> ExitCode {
+    init_logging();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Up(args) => chain::up(args),
+        Command::BuildChain(args) => chain::build_chain(&args).map(|dir| {
+            println!("chain created in {}", dir.display());
+        }),
+        Command::Node { config } => chain::run_node(&config),
+        Command::Keygen { sm, out } => keygen(sm, &out),
+        Command::Console(args) => console::run(args),
+        Command::Bench(args) => bench::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("AURUM_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+fn keygen(sm: bool, out: &std::path::Path) -> anyhow::Result<()> {
+    use aurum_crypto::{KeyPair, SuiteKind};
+    let kind = if sm { SuiteKind::Sm2Sm3 } else { SuiteKind::Secp256k1Keccak };
+    if out.exists() {
+        anyhow::bail!("{} exists; refusing to overwrite a key", out.display());
+    }
+    let key = KeyPair::generate(kind);
+    key.save(out)?;
+    println!("node id: {}", key.public().to_hex());
+    println!("address: {}", key.address());
+    println!("written: {}", out.display());
+    Ok(())
+}

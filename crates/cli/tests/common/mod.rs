@@ -1,0 +1,127 @@
+//! Test harness: builds a chain directory with the real `aurum` binary and runs its node
+//! as a child process, waiting on `ready.json` rather than guessing.
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_aurum");
+
+/// Creates a one-node chain in `dir` (RPC on a free port) with extra `build-chain` flags.
+pub fn build_chain(dir: &Path, extra: &[&str]) {
+    let out = Command::new(BIN)
+        .args(["build-chain", "--rpc-port", "0", "--p2p-port", "0", "--dir"])
+        .arg(dir)
+        .args(extra)
+        .output()
+        .expect("run aurum build-chain");
+    assert!(out.status.success(), "build-chain failed: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// A running `aurum node`; killed (by pid) when dropped.
+pub struct TestNode {
+    pub dir: PathBuf,
+    child: Option<Child>,
+    pub ready: Value,
+}
+
+impl TestNode {
+    /// Starts node 0 of the chain in `dir` and waits (up to 120 s) until it serves.
+    pub fn start(dir: &Path) -> TestNode {
+        let node_dir = dir.join("node0");
+        let _ = std::fs::remove_file(node_dir.join("ready.json"));
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(node_dir.join("node.log"))
+            .expect("open node log");
+        let child = Command::new(BIN)
+            .arg("node")
+            .arg("--config")
+            .arg(node_dir.join("config.toml"))
+            .env("AURUM_STOP_WITH_PARENT", "1")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("spawn aurum node");
+        let mut node = TestNode { dir: dir.to_path_buf(), child: Some(child), ready: Value::Null };
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            if let Ok(text) = std::fs::read(node_dir.join("ready.json"))
+                && let Ok(v) = serde_json::from_slice::<Value>(&text)
+            {
+                node.ready = v;
+                return node;
+            }
+            if let Some(status) = node.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+                panic!("node exited during start-up ({status}):\n{}", node.log_tail());
+            }
+            assert!(Instant::now() < deadline, "node not ready in 120 s:\n{}", node.log_tail());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn url(&self) -> String {
+        self.ready["rpc_url"].as_str().expect("rpc_url").to_string()
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map(|c| c.id()).unwrap_or(0)
+    }
+
+    /// SIGKILL: no chance to flush or clean up.
+    pub fn kill9(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// SIGTERM and wait for a clean exit (asserts it exits 0 within 60 s).
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = Command::new("kill").arg("-TERM").arg(c.id().to_string()).status();
+            let deadline = Instant::now() + Duration::from_secs(60);
+            loop {
+                if let Some(status) = c.try_wait().expect("wait") {
+                    assert!(status.success(), "node exited with {status}:\n{}", self.log_tail());
+                    return;
+                }
+                if Instant::now() > deadline {
+                    let _ = c.kill();
+                    let _ = c.wait();
+                    panic!("node did not stop within 60 s of SIGTERM");
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+    }
+
+    pub fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(self.dir.join("node0/node.log")).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(40)..].join("\n")
+    }
+}
+
+impl Drop for TestNode {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+pub fn artifact(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../contracts/artifacts")
+        .join(format!("{name}.json"))
+}
+
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}

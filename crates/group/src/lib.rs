@@ -1,0 +1,456 @@
+//! One group's runtime: its ledger, tx pool and executor, the block context built from the
+//! group's system config, head-of-chain notifications, and (for a lone sealer) sealing.
+//!
+//! The PBFT driver (a later crate) replaces [`Group::seal_next`]'s "sign alone" step with a
+//! vote; everything else — building the block context, executing, finalising the header and
+//! committing in one batch — is shared.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
+
+use alloy_primitives::{Address, B256, Bytes};
+use aurum_crypto::{CryptoSuite, KeyPair, PublicKey};
+use aurum_executor::{BlockContext, CallOutcome, ExecError, Executor};
+use aurum_ledger::{BlockCommit, Genesis, Ledger, LedgerError};
+use aurum_primitives::block::HEADER_VERSION;
+use aurum_primitives::state::NodeRole;
+use aurum_primitives::{Block, CommitCertificate, Header, SealerSignature, VerifiedTx};
+use aurum_storage::KvStore;
+use aurum_txpool::{PoolConfig, TxPool};
+use parking_lot::Mutex;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tokio::sync::watch;
+
+/// How many ancestor hashes BLOCKHASH can see (as in Ethereum).
+const BLOCKHASH_WINDOW: u64 = 256;
+
+#[derive(Debug, thiserror::Error)]
+pub enum GroupError {
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    #[error(transparent)]
+    Exec(#[from] ExecError),
+    #[error(transparent)]
+    Genesis(#[from] aurum_ledger::GenesisError),
+    #[error("system config {key} = {value:?} is not a valid number")]
+    BadConfig { key: String, value: String },
+    #[error("block {0} is not in the ledger")]
+    UnknownBlock(u64),
+}
+
+pub type Result<T, E = GroupError> = std::result::Result<T, E>;
+
+/// Tunables of a group's runtime.
+#[derive(Debug, Clone)]
+pub struct GroupOptions {
+    /// A block is sealed at most this often, unless a full block is waiting.
+    pub min_seal_interval: Duration,
+    pub pool_capacity: usize,
+}
+
+impl Default for GroupOptions {
+    fn default() -> Self {
+        GroupOptions { min_seal_interval: Duration::from_millis(100), pool_capacity: 100_000 }
+    }
+}
+
+/// Chain parameters read from the system config in effect for one block.
+#[derive(Debug, Clone)]
+pub struct ChainParams {
+    pub tx_count_limit: u64,
+    pub tx_gas_limit: u64,
+    pub web3_chain_id: u64,
+    pub balances_enabled: bool,
+}
+
+/// Totals since the node started (for `getGroupStats` and the bench's breakdown).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GroupStats {
+    pub blocks: u64,
+    pub txs: u64,
+    pub execute: Duration,
+    pub commit: Duration,
+}
+
+/// What happened in one committed block (for subscribers and metrics).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SealStats {
+    pub number: u64,
+    pub txs: usize,
+    pub execute: Duration,
+    pub commit: Duration,
+}
+
+pub struct Group {
+    genesis: Genesis,
+    genesis_hash: B256,
+    ledger: Arc<Ledger>,
+    pool: Arc<TxPool>,
+    executor: Arc<Executor>,
+    suite: Arc<dyn CryptoSuite>,
+    node_key: KeyPair,
+    options: GroupOptions,
+    head: watch::Sender<u64>,
+    /// Hashes of the last BLOCKHASH_WINDOW blocks, for block contexts.
+    recent_hashes: Mutex<BTreeMap<u64, B256>>,
+    stopping: AtomicBool,
+    sealer: Mutex<Option<JoinHandle<()>>>,
+    stats: Mutex<GroupStats>,
+}
+
+impl Group {
+    /// Opens (or creates from `genesis`) the group's ledger in `store`.
+    pub fn open(
+        store: Arc<dyn KvStore>,
+        genesis: Genesis,
+        node_key: KeyPair,
+        options: GroupOptions,
+    ) -> Result<Arc<Self>> {
+        let suite = aurum_crypto::suite(genesis.suite_kind()?);
+        let ledger = Arc::new(Ledger::open(store, Arc::clone(&suite), &genesis)?);
+        let genesis_hash = ledger.block_hash(0)?.ok_or(GroupError::UnknownBlock(0))?;
+        let head = ledger.head_number()?;
+        let params = chain_params(&ledger, head + 1)?;
+        let pool = Arc::new(TxPool::new(
+            PoolConfig {
+                chain_id: genesis.chain_id.clone(),
+                group_id: genesis.group_id.clone(),
+                capacity: options.pool_capacity,
+            },
+            Arc::clone(&ledger),
+            params.web3_chain_id,
+        ));
+        let mut recent = BTreeMap::new();
+        for n in head.saturating_sub(BLOCKHASH_WINDOW - 1)..=head {
+            recent.insert(n, ledger.block_hash(n)?.ok_or(GroupError::UnknownBlock(n))?);
+        }
+        let (head_tx, _) = watch::channel(head);
+        Ok(Arc::new(Group {
+            genesis,
+            genesis_hash,
+            executor: Arc::new(Executor::new(Arc::clone(&suite))),
+            ledger,
+            pool,
+            suite,
+            node_key,
+            options,
+            head: head_tx,
+            recent_hashes: Mutex::new(recent),
+            stopping: AtomicBool::new(false),
+            sealer: Mutex::new(None),
+            stats: Mutex::new(GroupStats::default()),
+        }))
+    }
+
+    pub fn id(&self) -> &str {
+        &self.genesis.group_id
+    }
+    pub fn chain_id(&self) -> &str {
+        &self.genesis.chain_id
+    }
+    pub fn genesis(&self) -> &Genesis {
+        &self.genesis
+    }
+    pub fn genesis_hash(&self) -> B256 {
+        self.genesis_hash
+    }
+    pub fn ledger(&self) -> &Arc<Ledger> {
+        &self.ledger
+    }
+    pub fn pool(&self) -> &Arc<TxPool> {
+        &self.pool
+    }
+    pub fn executor(&self) -> &Arc<Executor> {
+        &self.executor
+    }
+    pub fn suite(&self) -> &Arc<dyn CryptoSuite> {
+        &self.suite
+    }
+    pub fn node_id(&self) -> PublicKey {
+        self.node_key.public()
+    }
+
+    /// Sealing totals since start.
+    pub fn stats(&self) -> GroupStats {
+        *self.stats.lock()
+    }
+
+    /// Watches the head block number; changes after each commit.
+    pub fn subscribe_head(&self) -> watch::Receiver<u64> {
+        self.head.subscribe()
+    }
+
+    /// Chain parameters in effect for executing block `number`.
+    pub fn params(&self, number: u64) -> Result<ChainParams> {
+        chain_params(&self.ledger, number)
+    }
+
+    /// The execution context of block `number` (parent = `number - 1` must be committed).
+    pub fn block_context(&self, number: u64, timestamp_ms: u64) -> Result<BlockContext> {
+        let params = self.params(number)?;
+        let first = number.saturating_sub(BLOCKHASH_WINDOW);
+        let mut block_hashes = BTreeMap::new();
+        {
+            let recent = self.recent_hashes.lock();
+            for n in first..number {
+                if let Some(h) = recent.get(&n) {
+                    block_hashes.insert(n, *h);
+                }
+            }
+        }
+        // Historical contexts (eth_call at an old block) read the ledger.
+        if block_hashes.len() as u64 != number - first {
+            for n in first..number {
+                if let std::collections::btree_map::Entry::Vacant(e) = block_hashes.entry(n)
+                    && let Some(h) = self.ledger.block_hash(n)?
+                {
+                    e.insert(h);
+                }
+            }
+        }
+        Ok(BlockContext {
+            number,
+            timestamp_ms,
+            chain_id: params.web3_chain_id,
+            tx_gas_limit: params.tx_gas_limit,
+            balances_enabled: params.balances_enabled,
+            admins: self.genesis.admins.clone(),
+            block_hashes,
+        })
+    }
+
+    /// A read-only call against the state after block `at` (the head if None), executed as
+    /// if in the block after it.
+    pub fn call(
+        &self,
+        at: Option<u64>,
+        from: Address,
+        to: Option<Address>,
+        input: Bytes,
+        gas: Option<u64>,
+    ) -> Result<(u64, CallOutcome)> {
+        let head = self.ledger.head_number()?;
+        let at = at.unwrap_or(head).min(head);
+        let header = self.ledger.header(at)?.ok_or(GroupError::UnknownBlock(at))?;
+        let ctx = self.block_context(at + 1, header.timestamp_ms)?;
+        let outcome = if at == head {
+            self.executor.call(&self.ledger.latest_state(), &ctx, from, to, input, gas)?
+        } else {
+            self.executor.call(&self.ledger.state_at(at), &ctx, from, to, input, gas)?
+        };
+        Ok((at, outcome))
+    }
+
+    /// This node's index among the sealers of block `number`, if it is one.
+    fn sealer_index(&self, number: u64) -> Result<Option<u32>> {
+        let nodes = self.ledger.consensus_nodes_at(number - 1)?;
+        let me = self.node_key.public();
+        Ok(nodes
+            .sealers_at(number)
+            .iter()
+            .position(|n| n.node_id.as_slice() == me.0.as_slice() && n.role() == NodeRole::Sealer)
+            .map(|i| i as u32))
+    }
+
+    /// Whether this node may seal alone: it is the only sealer.
+    pub fn is_solo_sealer(&self) -> Result<bool> {
+        let number = self.ledger.head_number()? + 1;
+        let nodes = self.ledger.consensus_nodes_at(number - 1)?;
+        Ok(nodes.sealers_at(number).len() == 1 && self.sealer_index(number)?.is_some())
+    }
+
+    /// Seals, executes and commits the next block from the pool's waiting txs, signed by
+    /// this node alone. Returns None if no tx was ready.
+    pub fn seal_next(&self) -> Result<Option<SealStats>> {
+        let parent = self.ledger.head()?;
+        let number = parent.number + 1;
+        let Some(sealer_index) = self.sealer_index(number)? else { return Ok(None) };
+        let params = self.params(number)?;
+        let latest = self.ledger.latest_state();
+        let taken = self.pool.take_batch(params.tx_count_limit as usize, number, |address| {
+            self.pool.account_nonce(address).unwrap_or(0)
+        });
+        if taken.is_empty() {
+            return Ok(None);
+        }
+        let txs: Vec<VerifiedTx> = taken.iter().map(|t| VerifiedTx::clone(t)).collect();
+        let hashes: Vec<B256> = txs.iter().map(|t| t.hash).collect();
+        match self.execute_and_commit(&parent, sealer_index, &latest, &txs, &hashes) {
+            Ok(stats) => {
+                self.pool.on_committed(hashes);
+                Ok(Some(stats))
+            }
+            Err(e) => {
+                self.pool.return_batch(hashes);
+                Err(e)
+            }
+        }
+    }
+
+    fn execute_and_commit(
+        &self,
+        parent: &Header,
+        sealer_index: u32,
+        state: &aurum_ledger::StateView,
+        txs: &[VerifiedTx],
+        hashes: &[B256],
+    ) -> Result<SealStats> {
+        let number = parent.number + 1;
+        // The leader's clock, never behind the parent (replicas bound it under PBFT).
+        let timestamp_ms = now_ms().max(parent.timestamp_ms);
+        let started = Instant::now();
+        let ctx = self.block_context(number, timestamp_ms)?;
+        let executed = self.executor.execute_block(state, &ctx, txs)?;
+        let parent_hash = parent.hash(&*self.suite);
+        let mut header = Header {
+            version: HEADER_VERSION,
+            parent_hash,
+            number,
+            timestamp_ms,
+            proposer: sealer_index,
+            tx_root: Block::tx_root(&*self.suite, hashes),
+            ..Default::default()
+        };
+        let nodes = self.ledger.consensus_nodes_at(parent.number)?;
+        let state_root = executed.diff.state_root(&parent.state_root, &*self.suite);
+        header.finalize(
+            &*self.suite,
+            &executed.receipts,
+            state_root,
+            nodes.sealer_list_hash(number, &*self.suite),
+        );
+        let execute = started.elapsed();
+        let hash = header.hash(&*self.suite);
+        let certificate = CommitCertificate {
+            block_hash: hash,
+            signatures: vec![SealerSignature {
+                sealer_index,
+                signature: Bytes::from(self.node_key.sign(&hash)),
+            }],
+        };
+        let started = Instant::now();
+        self.ledger.commit(BlockCommit {
+            header: &header,
+            txs,
+            receipts: &executed.receipts,
+            diff: &executed.diff,
+            certificate: &certificate,
+        })?;
+        let commit = started.elapsed();
+        {
+            let mut stats = self.stats.lock();
+            stats.blocks += 1;
+            stats.txs += txs.len() as u64;
+            stats.execute += execute;
+            stats.commit += commit;
+        }
+        self.after_commit(number, hash)?;
+        Ok(SealStats { number, txs: txs.len(), execute, commit })
+    }
+
+    /// Bookkeeping once block `number` is durable: recent hashes, config caches, watchers.
+    fn after_commit(&self, number: u64, hash: B256) -> Result<()> {
+        {
+            let mut recent = self.recent_hashes.lock();
+            recent.insert(number, hash);
+            while recent.len() as u64 > BLOCKHASH_WINDOW {
+                recent.pop_first();
+            }
+        }
+        self.pool.set_eth_chain_id(self.params(number + 1)?.web3_chain_id);
+        self.head.send_replace(number);
+        Ok(())
+    }
+
+    /// Starts the solo sealing thread: a block whenever txs wait, at most once per
+    /// `min_seal_interval` unless a full block is waiting.
+    pub fn start_sealer(self: &Arc<Self>) -> Result<bool> {
+        if !self.is_solo_sealer()? {
+            return Ok(false);
+        }
+        let group = Arc::clone(self);
+        let handle = std::thread::Builder::new()
+            .name(format!("seal-{}", self.id()))
+            .spawn(move || group.seal_loop())
+            .map_err(|e| {
+                GroupError::Ledger(LedgerError::Corrupt { what: "thread", reason: e.to_string() })
+            })?;
+        *self.sealer.lock() = Some(handle);
+        Ok(true)
+    }
+
+    fn seal_loop(&self) {
+        let mut last_seal = Instant::now() - self.options.min_seal_interval;
+        while !self.stopping.load(Ordering::Acquire) {
+            if self.pool.wait_for_txs(Duration::from_millis(200)) == 0 {
+                continue;
+            }
+            let full = self
+                .params(self.ledger.head_number().unwrap_or(0) + 1)
+                .map(|p| p.tx_count_limit as usize)
+                .unwrap_or(1000);
+            // Gather for up to min_seal_interval since the last block, unless already full.
+            while last_seal.elapsed() < self.options.min_seal_interval
+                && self.pool.waiting() < full
+                && !self.stopping.load(Ordering::Acquire)
+            {
+                let left = self.options.min_seal_interval.saturating_sub(last_seal.elapsed());
+                std::thread::sleep(left.min(Duration::from_millis(5)));
+            }
+            if self.stopping.load(Ordering::Acquire) {
+                break;
+            }
+            last_seal = Instant::now();
+            match self.seal_next() {
+                Ok(Some(stats)) => tracing::debug!(
+                    group = self.id(),
+                    number = stats.number,
+                    txs = stats.txs,
+                    execute_ms = stats.execute.as_secs_f64() * 1e3,
+                    commit_ms = stats.commit.as_secs_f64() * 1e3,
+                    "sealed block"
+                ),
+                Ok(None) => {}
+                Err(e) => {
+                    // A failed commit leaves the ledger at the parent; retry after a pause.
+                    tracing::error!(group = self.id(), error = %e, "sealing failed");
+                    std::thread::sleep(Duration::from_millis(500));
+                }
+            }
+        }
+    }
+
+    /// Stops sealing and waits for the block in progress to finish committing.
+    pub fn stop(&self) {
+        self.stopping.store(true, Ordering::Release);
+        self.pool.wake();
+        if let Some(handle) = self.sealer.lock().take() {
+            let _ = handle.join();
+        }
+    }
+}
+
+fn chain_params(ledger: &Ledger, number: u64) -> Result<ChainParams> {
+    let num = |key: &str, default: u64| -> Result<u64> {
+        match ledger.system_config_for_block(key, number)? {
+            Some(entry) => entry
+                .value
+                .trim()
+                .parse::<u64>()
+                .map_err(|_| GroupError::BadConfig { key: key.into(), value: entry.value }),
+            None => Ok(default),
+        }
+    };
+    Ok(ChainParams {
+        tx_count_limit: num("tx_count_limit", 1000)?.max(1),
+        tx_gas_limit: num("tx_gas_limit", 3_000_000_000)?,
+        web3_chain_id: num("web3_chain_id", 20200)?,
+        balances_enabled: num("feature_balance", 0)? != 0,
+    })
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}

@@ -1,0 +1,418 @@
+//! The transaction pool of one group: admission and block-ordered selection.
+//!
+//! Admission checks everything a tx can be refused for before it costs a block slot: size,
+//! encoding, signature (once, here), destination (chain, group, Ethereum chain id), duplicates
+//! (pool and ledger), the native replay window (`head < block_limit <= head + 1000`, nonce
+//! unused in the window) and Ethereum account nonces (not below the account's next nonce, one
+//! tx per (sender, nonce)). Every refusal is a typed [`AdmitError`] that says why.
+//!
+//! Selection ([`TxPool::take_batch`]) returns txs in arrival order, skipping Ethereum txs whose
+//! nonce is not yet next (they wait for their predecessors) and dropping txs that can no
+//! longer be valid (expired block limit, stale nonce). Taken txs stay known to the pool (so a
+//! resubmission during execution is still refused) until [`TxPool::on_committed`] or
+//! [`TxPool::return_batch`].
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
+
+use alloy_primitives::{Address, B256, U256};
+use aurum_crypto::CryptoSuite;
+use aurum_ledger::Ledger;
+use aurum_primitives::state::{AccountInfo, StateReader, account_key};
+use aurum_primitives::transaction::{BLOCK_LIMIT_WINDOW, MAX_TX_BYTES};
+use aurum_primitives::{DecodeError, Transaction, TxError, VerifiedTx};
+use parking_lot::{Condvar, Mutex};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// Pool capacity unless configured.
+pub const DEFAULT_CAPACITY: usize = 100_000;
+
+/// Why a transaction was refused. The RPC layer reports `reason()` and the message.
+#[derive(Debug, thiserror::Error)]
+pub enum AdmitError {
+    #[error("transaction is {size} bytes, over the {max}-byte limit")]
+    TooLarge { size: usize, max: usize },
+    #[error("transaction does not decode: {0}")]
+    Decode(#[from] DecodeError),
+    #[error("bad signature: {0}")]
+    BadSignature(TxError),
+    #[error("{0}")]
+    Destination(TxError),
+    #[error("transaction {0} is already in the pool")]
+    AlreadyKnown(B256),
+    #[error("transaction {0} is already committed")]
+    AlreadyCommitted(B256),
+    #[error("nonce {nonce} was already used in block {block} (inside the replay window)")]
+    NonceUsedInBlock { nonce: U256, block: u64 },
+    #[error("nonce {0} is already used by a pending transaction")]
+    NonceUsedInPool(U256),
+    #[error("nonce too low: account {sender} is at nonce {expected}, tx has {nonce}")]
+    NonceTooLow { sender: Address, nonce: u64, expected: u64 },
+    #[error(
+        "a pending transaction of {sender} already has nonce {nonce} (replacement is not supported)"
+    )]
+    NonceTaken { sender: Address, nonce: u64 },
+    #[error(
+        "block limit {block_limit} is outside the window ({head}, {}] (head {head}); set it to the current block number + at most {BLOCK_LIMIT_WINDOW}",
+        head + BLOCK_LIMIT_WINDOW
+    )]
+    BlockLimit { block_limit: u64, head: u64 },
+    #[error("the pool is full ({capacity} transactions); retry later")]
+    PoolFull { capacity: usize },
+    #[error("reading the ledger failed: {0}")]
+    Ledger(String),
+}
+
+impl AdmitError {
+    /// A stable one-word reason for clients (`data.reason` in RPC errors).
+    pub fn reason(&self) -> &'static str {
+        match self {
+            AdmitError::TooLarge { .. } => "TooLarge",
+            AdmitError::Decode(_) => "Decode",
+            AdmitError::BadSignature(_) => "BadSignature",
+            AdmitError::Destination(TxError::WrongChain { .. }) => "WrongChain",
+            AdmitError::Destination(TxError::WrongGroup { .. }) => "WrongGroup",
+            AdmitError::Destination(_) => "WrongEthChainId",
+            AdmitError::AlreadyKnown(_) => "AlreadyKnown",
+            AdmitError::AlreadyCommitted(_) => "AlreadyCommitted",
+            AdmitError::NonceUsedInBlock { .. } | AdmitError::NonceUsedInPool(_) => "NonceUsed",
+            AdmitError::NonceTooLow { .. } | AdmitError::NonceTaken { .. } => "NonceTooLow",
+            AdmitError::BlockLimit { .. } => "BlockLimit",
+            AdmitError::PoolFull { .. } => "PoolFull",
+            AdmitError::Ledger(_) => "Internal",
+        }
+    }
+}
+
+/// Where the pool's txs must be headed.
+#[derive(Debug, Clone)]
+pub struct PoolConfig {
+    pub chain_id: String,
+    pub group_id: String,
+    pub capacity: usize,
+}
+
+struct Entry {
+    seq: u64,
+    tx: Arc<VerifiedTx>,
+    /// Taken into a block being sealed; not offered again.
+    in_flight: bool,
+}
+
+#[derive(Default)]
+struct Inner {
+    by_hash: HashMap<B256, Entry>,
+    /// Arrival order of txs not in flight.
+    order: BTreeMap<u64, B256>,
+    next_seq: u64,
+    native_nonces: HashSet<U256>,
+    eth_nonces: HashMap<Address, BTreeMap<u64, B256>>,
+}
+
+impl Inner {
+    fn remove(&mut self, hash: &B256) {
+        let Some(entry) = self.by_hash.remove(hash) else { return };
+        self.order.remove(&entry.seq);
+        match &entry.tx.tx {
+            Transaction::Native(tx) => {
+                self.native_nonces.remove(&tx.data.nonce);
+            }
+            Transaction::Ethereum(tx) => {
+                if let Some(nonces) = self.eth_nonces.get_mut(&entry.tx.sender) {
+                    nonces.remove(&tx.nonce());
+                    if nonces.is_empty() {
+                        self.eth_nonces.remove(&entry.tx.sender);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One group's pool. Cheap to share (`Arc<TxPool>`); all methods take `&self`.
+pub struct TxPool {
+    config: PoolConfig,
+    ledger: Arc<Ledger>,
+    suite: Arc<dyn CryptoSuite>,
+    /// The group's current `web3_chain_id` (a system config value; refreshed after commits).
+    eth_chain_id: AtomicU64,
+    inner: Mutex<Inner>,
+    arrived: Condvar,
+    admitted: AtomicU64,
+    admit_nanos: AtomicU64,
+}
+
+impl TxPool {
+    pub fn new(config: PoolConfig, ledger: Arc<Ledger>, eth_chain_id: u64) -> Self {
+        let suite = Arc::clone(ledger.suite());
+        TxPool {
+            config,
+            ledger,
+            suite,
+            eth_chain_id: AtomicU64::new(eth_chain_id),
+            inner: Mutex::new(Inner::default()),
+            arrived: Condvar::new(),
+            admitted: AtomicU64::new(0),
+            admit_nanos: AtomicU64::new(0),
+        }
+    }
+
+    pub fn set_eth_chain_id(&self, id: u64) {
+        self.eth_chain_id.store(id, Ordering::Relaxed);
+    }
+
+    pub fn eth_chain_id(&self) -> u64 {
+        self.eth_chain_id.load(Ordering::Relaxed)
+    }
+
+    /// Decodes, verifies and admits one encoded tx; returns its hash.
+    pub fn submit_bytes(&self, bytes: &[u8]) -> Result<B256, AdmitError> {
+        if bytes.len() > MAX_TX_BYTES {
+            return Err(AdmitError::TooLarge { size: bytes.len(), max: MAX_TX_BYTES });
+        }
+        let tx = Transaction::decode(bytes)?;
+        self.submit(tx)
+    }
+
+    /// Verifies and admits a decoded tx; returns its hash.
+    pub fn submit(&self, tx: Transaction) -> Result<B256, AdmitError> {
+        let started = std::time::Instant::now();
+        let result = self.admit(tx);
+        if result.is_ok() {
+            self.admitted.fetch_add(1, Ordering::Relaxed);
+            self.admit_nanos.fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        }
+        result
+    }
+
+    /// (txs admitted, total time spent admitting them) since start.
+    pub fn admission_stats(&self) -> (u64, Duration) {
+        (
+            self.admitted.load(Ordering::Relaxed),
+            Duration::from_nanos(self.admit_nanos.load(Ordering::Relaxed)),
+        )
+    }
+
+    fn admit(&self, tx: Transaction) -> Result<B256, AdmitError> {
+        let size = tx.encode().len();
+        if size > MAX_TX_BYTES {
+            return Err(AdmitError::TooLarge { size, max: MAX_TX_BYTES });
+        }
+        // Signature checks are the expensive part: done before taking the lock.
+        let verified = tx.verify(&*self.suite).map_err(AdmitError::BadSignature)?;
+        verified
+            .check_destination(&self.config.chain_id, &self.config.group_id, self.eth_chain_id())
+            .map_err(AdmitError::Destination)?;
+        let hash = verified.hash;
+        if self.ledger.tx_location(&hash).map_err(ledger_err)?.is_some() {
+            return Err(AdmitError::AlreadyCommitted(hash));
+        }
+        let head = self.ledger.head_number().map_err(ledger_err)?;
+        match &verified.tx {
+            Transaction::Native(tx) => {
+                let limit = tx.data.block_limit;
+                if limit <= head || limit > head + BLOCK_LIMIT_WINDOW {
+                    return Err(AdmitError::BlockLimit { block_limit: limit, head });
+                }
+                if let Some(block) =
+                    self.ledger.nonce_used_at(&tx.data.nonce).map_err(ledger_err)?
+                {
+                    return Err(AdmitError::NonceUsedInBlock { nonce: tx.data.nonce, block });
+                }
+            }
+            Transaction::Ethereum(tx) => {
+                let expected = self.account_nonce(&verified.sender)?;
+                if tx.nonce() < expected {
+                    return Err(AdmitError::NonceTooLow {
+                        sender: verified.sender,
+                        nonce: tx.nonce(),
+                        expected,
+                    });
+                }
+            }
+        }
+
+        let mut inner = self.inner.lock();
+        if inner.by_hash.contains_key(&hash) {
+            return Err(AdmitError::AlreadyKnown(hash));
+        }
+        if inner.by_hash.len() >= self.config.capacity {
+            return Err(AdmitError::PoolFull { capacity: self.config.capacity });
+        }
+        match &verified.tx {
+            Transaction::Native(tx) => {
+                if !inner.native_nonces.insert(tx.data.nonce) {
+                    return Err(AdmitError::NonceUsedInPool(tx.data.nonce));
+                }
+            }
+            Transaction::Ethereum(tx) => {
+                let nonces = inner.eth_nonces.entry(verified.sender).or_default();
+                if nonces.contains_key(&tx.nonce()) {
+                    return Err(AdmitError::NonceTaken {
+                        sender: verified.sender,
+                        nonce: tx.nonce(),
+                    });
+                }
+                nonces.insert(tx.nonce(), hash);
+            }
+        }
+        let seq = inner.next_seq;
+        inner.next_seq += 1;
+        inner.order.insert(seq, hash);
+        inner.by_hash.insert(hash, Entry { seq, tx: Arc::new(verified), in_flight: false });
+        drop(inner);
+        self.arrived.notify_all();
+        Ok(hash)
+    }
+
+    /// The account's next nonce in the latest committed state.
+    pub fn account_nonce(&self, address: &Address) -> Result<u64, AdmitError> {
+        let state = self.ledger.latest_state();
+        match state.get(&account_key(address)).map_err(|e| AdmitError::Ledger(e.0))? {
+            Some(bytes) => Ok(AccountInfo::decode(&bytes)?.nonce),
+            None => Ok(0),
+        }
+    }
+
+    /// The next nonce an Ethereum client should use: the account nonce plus the pool's
+    /// consecutive txs from it (`eth_getTransactionCount(addr, "pending")`).
+    pub fn pending_nonce(&self, address: &Address) -> Result<u64, AdmitError> {
+        let mut next = self.account_nonce(address)?;
+        let inner = self.inner.lock();
+        if let Some(nonces) = inner.eth_nonces.get(address) {
+            for nonce in nonces.range(next..).map(|(n, _)| *n) {
+                if nonce != next {
+                    break;
+                }
+                next += 1;
+            }
+        }
+        Ok(next)
+    }
+
+    /// Number of txs in the pool (waiting or being sealed).
+    pub fn len(&self) -> usize {
+        self.inner.lock().by_hash.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Txs waiting to be taken into a block.
+    pub fn waiting(&self) -> usize {
+        self.inner.lock().order.len()
+    }
+
+    /// Whether the pool holds `hash` (waiting or being sealed).
+    pub fn contains(&self, hash: &B256) -> bool {
+        self.inner.lock().by_hash.contains_key(hash)
+    }
+
+    /// A tx in the pool (waiting or being sealed).
+    pub fn get(&self, hash: &B256) -> Option<Arc<VerifiedTx>> {
+        self.inner.lock().by_hash.get(hash).map(|e| Arc::clone(&e.tx))
+    }
+
+    /// Hashes of the txs waiting, in arrival order (for pending-tx filters).
+    pub fn waiting_hashes(&self) -> Vec<B256> {
+        self.inner.lock().order.values().copied().collect()
+    }
+
+    /// Blocks until some tx is waiting or `timeout` passes; returns the waiting count.
+    pub fn wait_for_txs(&self, timeout: Duration) -> usize {
+        let mut inner = self.inner.lock();
+        if inner.order.is_empty() {
+            let _ = self.arrived.wait_for(&mut inner, timeout);
+        }
+        inner.order.len()
+    }
+
+    /// Wakes anyone blocked in [`TxPool::wait_for_txs`] (used on shutdown).
+    pub fn wake(&self) {
+        self.arrived.notify_all();
+    }
+
+    /// Takes up to `max` txs for block `number`, in arrival order. Ethereum txs go in only
+    /// when their nonce is the sender's next (`account_nonce` gives the committed nonce);
+    /// txs that can no longer be valid are dropped.
+    pub fn take_batch(
+        &self,
+        max: usize,
+        number: u64,
+        mut account_nonce: impl FnMut(&Address) -> u64,
+    ) -> Vec<Arc<VerifiedTx>> {
+        let mut inner = self.inner.lock();
+        let mut batch = Vec::new();
+        let mut next_nonce: HashMap<Address, u64> = HashMap::new();
+        let mut dead = Vec::new();
+        let mut taken = Vec::new();
+        for (seq, hash) in inner.order.iter() {
+            if batch.len() >= max {
+                break;
+            }
+            let Some(entry) = inner.by_hash.get(hash) else { continue };
+            match &entry.tx.tx {
+                Transaction::Native(tx) => {
+                    if tx.data.block_limit < number {
+                        dead.push(*hash);
+                        continue;
+                    }
+                }
+                Transaction::Ethereum(tx) => {
+                    let sender = entry.tx.sender;
+                    let next = next_nonce.entry(sender).or_insert_with(|| account_nonce(&sender));
+                    if tx.nonce() < *next {
+                        dead.push(*hash);
+                        continue;
+                    }
+                    if tx.nonce() > *next {
+                        continue;
+                    }
+                    *next += 1;
+                }
+            }
+            batch.push(Arc::clone(&entry.tx));
+            taken.push((*seq, *hash));
+        }
+        for hash in dead {
+            inner.remove(&hash);
+        }
+        for (seq, hash) in taken {
+            inner.order.remove(&seq);
+            if let Some(entry) = inner.by_hash.get_mut(&hash) {
+                entry.in_flight = true;
+            }
+        }
+        batch
+    }
+
+    /// Forgets committed txs.
+    pub fn on_committed(&self, hashes: impl IntoIterator<Item = B256>) {
+        let mut inner = self.inner.lock();
+        for hash in hashes {
+            inner.remove(&hash);
+        }
+    }
+
+    /// Puts back txs taken for a block that was not committed (they keep their place).
+    pub fn return_batch(&self, hashes: impl IntoIterator<Item = B256>) {
+        let mut inner = self.inner.lock();
+        for hash in hashes {
+            if let Some(entry) = inner.by_hash.get_mut(&hash)
+                && entry.in_flight
+            {
+                entry.in_flight = false;
+                let seq = entry.seq;
+                inner.order.insert(seq, hash);
+            }
+        }
+        drop(inner);
+        self.arrived.notify_all();
+    }
+}
+
+fn ledger_err(e: aurum_ledger::LedgerError) -> AdmitError {
+    AdmitError::Ledger(e.to_string())
+}
