@@ -106,6 +106,8 @@ struct Inner {
     /// Arrival order of txs not in flight.
     order: BTreeMap<u64, B256>,
     next_seq: u64,
+    /// Bumped by every `on_committed`, so admission can tell a commit raced it.
+    commits: u64,
     native_nonces: HashSet<U256>,
     eth_nonces: HashMap<Address, BTreeMap<u64, B256>>,
 }
@@ -205,35 +207,15 @@ impl TxPool {
             .check_destination(&self.config.chain_id, &self.config.group_id, self.eth_chain_id())
             .map_err(AdmitError::Destination)?;
         let hash = verified.hash;
-        if self.ledger.tx_location(&hash).map_err(ledger_err)?.is_some() {
-            return Err(AdmitError::AlreadyCommitted(hash));
-        }
-        let head = self.ledger.head_number().map_err(ledger_err)?;
-        match &verified.tx {
-            Transaction::Native(tx) => {
-                let limit = tx.data.block_limit;
-                if limit <= head || limit > head + BLOCK_LIMIT_WINDOW {
-                    return Err(AdmitError::BlockLimit { block_limit: limit, head });
-                }
-                if let Some(block) =
-                    self.ledger.nonce_used_at(&tx.data.nonce).map_err(ledger_err)?
-                {
-                    return Err(AdmitError::NonceUsedInBlock { nonce: tx.data.nonce, block });
-                }
-            }
-            Transaction::Ethereum(tx) => {
-                let expected = self.account_nonce(&verified.sender)?;
-                if tx.nonce() < expected {
-                    return Err(AdmitError::NonceTooLow {
-                        sender: verified.sender,
-                        nonce: tx.nonce(),
-                        expected,
-                    });
-                }
-            }
-        }
+        let commits_seen = self.inner.lock().commits;
+        self.ledger_checks(&verified)?;
 
         let mut inner = self.inner.lock();
+        // A block committed since the checks above may hold this tx (or its nonce) and has
+        // already left the pool: check the ledger again, now that no commit can finish.
+        if inner.commits != commits_seen {
+            self.ledger_checks(&verified)?;
+        }
         if inner.by_hash.contains_key(&hash) {
             return Err(AdmitError::AlreadyKnown(hash));
         }
@@ -264,6 +246,39 @@ impl TxPool {
         drop(inner);
         self.arrived.notify_all();
         Ok(hash)
+    }
+
+    /// What the ledger says about a verified tx: not committed, block limit inside the
+    /// window, native nonce unused, Ethereum nonce not below the account's.
+    fn ledger_checks(&self, verified: &VerifiedTx) -> Result<(), AdmitError> {
+        if self.ledger.tx_location(&verified.hash).map_err(ledger_err)?.is_some() {
+            return Err(AdmitError::AlreadyCommitted(verified.hash));
+        }
+        match &verified.tx {
+            Transaction::Native(tx) => {
+                let head = self.ledger.head_number().map_err(ledger_err)?;
+                let limit = tx.data.block_limit;
+                if limit <= head || limit > head + BLOCK_LIMIT_WINDOW {
+                    return Err(AdmitError::BlockLimit { block_limit: limit, head });
+                }
+                if let Some(block) =
+                    self.ledger.nonce_used_at(&tx.data.nonce).map_err(ledger_err)?
+                {
+                    return Err(AdmitError::NonceUsedInBlock { nonce: tx.data.nonce, block });
+                }
+            }
+            Transaction::Ethereum(tx) => {
+                let expected = self.account_nonce(&verified.sender)?;
+                if tx.nonce() < expected {
+                    return Err(AdmitError::NonceTooLow {
+                        sender: verified.sender,
+                        nonce: tx.nonce(),
+                        expected,
+                    });
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The account's next nonce in the latest committed state.
@@ -391,6 +406,7 @@ impl TxPool {
     /// Forgets committed txs.
     pub fn on_committed(&self, hashes: impl IntoIterator<Item = B256>) {
         let mut inner = self.inner.lock();
+        inner.commits += 1;
         for hash in hashes {
             inner.remove(&hash);
         }

@@ -1,0 +1,138 @@
+//! Solo sealing over real storage: blocks, certificates, limits, restart.
+
+use alloy_primitives::{Address, Bytes, TxKind, U256};
+use aurum_crypto::{KeyPair, SuiteKind};
+use aurum_group::{Group, GroupOptions};
+use aurum_ledger::{Genesis, GenesisNode};
+use aurum_primitives::{Block, NativeTx, Transaction};
+use aurum_storage::{KvStore, RocksConfig, RocksStore};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+fn genesis(kind: SuiteKind, sealer: &KeyPair, config: &[(&str, &str)]) -> Genesis {
+    Genesis {
+        chain_id: "chain0".into(),
+        group_id: "group0".into(),
+        crypto: if kind == SuiteKind::Sm2Sm3 { "sm".into() } else { "secp256k1".into() },
+        timestamp_ms: 1_700_000_000_000,
+        sealers: vec![GenesisNode { node_id: sealer.public().to_hex(), weight: 1 }],
+        observers: vec![],
+        system_config: config.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        admins: vec![],
+        alloc: BTreeMap::new(),
+    }
+}
+
+fn tx(group: &Group, key: &KeyPair, block_limit: u64) -> Transaction {
+    let data = NativeTx {
+        chain_id: "chain0".into(),
+        group_id: "group0".into(),
+        block_limit,
+        nonce: U256::from_be_bytes(rand::random::<[u8; 32]>()),
+        to: TxKind::Call(Address::repeat_byte(0x42)),
+        value: U256::ZERO,
+        input: Bytes::from_static(b"hello"),
+        gas_limit: 0,
+        conflict_keys: vec![],
+    };
+    Transaction::Native(data.sign(&**group.suite(), key))
+}
+
+fn rocks(dir: &std::path::Path) -> Arc<dyn KvStore> {
+    Arc::new(RocksStore::open(dir, RocksConfig::default()).unwrap())
+}
+
+#[test]
+fn seals_signed_blocks_and_resumes_after_reopen() {
+    for kind in SuiteKind::ALL {
+        let tmp = tempfile::tempdir().unwrap();
+        let node = KeyPair::generate(kind);
+        let user = KeyPair::generate(kind);
+        let g = genesis(kind, &node, &[]);
+        let hashes = {
+            let group =
+                Group::open(rocks(tmp.path()), g.clone(), node.clone(), GroupOptions::default())
+                    .unwrap();
+            assert!(group.is_solo_sealer().unwrap());
+            let mut heads = group.subscribe_head();
+            let txs: Vec<Transaction> = (0..3).map(|_| tx(&group, &user, 100)).collect();
+            let hashes: Vec<_> =
+                txs.iter().map(|t| group.pool().submit(t.clone()).unwrap()).collect();
+            let stats = group.seal_next().unwrap().expect("a block");
+            assert_eq!((stats.number, stats.txs), (1, 3));
+            assert!(heads.has_changed().unwrap());
+            assert_eq!(*heads.borrow_and_update(), 1);
+            assert!(group.pool().is_empty());
+            assert!(group.seal_next().unwrap().is_none(), "nothing left to seal");
+
+            let ledger = group.ledger();
+            let header = ledger.header(1).unwrap().unwrap();
+            let genesis_hash = ledger.block_hash(0).unwrap().unwrap();
+            assert_eq!(header.parent_hash, genesis_hash);
+            assert_eq!(header.tx_root, Block::tx_root(&**group.suite(), &hashes));
+            let cert = ledger.certificate(1).unwrap().unwrap();
+            assert_eq!(cert.block_hash, header.hash(&**group.suite()));
+            assert_eq!(cert.signatures.len(), 1);
+            group
+                .suite()
+                .verify(&node.public(), &cert.block_hash, &cert.signatures[0].signature)
+                .unwrap();
+            for h in &hashes {
+                assert!(ledger.receipt(h).unwrap().unwrap().status.is_success());
+            }
+            // A committed tx cannot come back.
+            let again = group
+                .pool()
+                .submit(ledger.transaction(&hashes[0]).unwrap().unwrap().tx)
+                .unwrap_err();
+            assert_eq!(again.reason(), "AlreadyCommitted");
+            group.stop();
+            hashes
+        };
+        // Reopen over the same storage: same head, and sealing continues from it.
+        let group =
+            Group::open(rocks(tmp.path()), g, node.clone(), GroupOptions::default()).unwrap();
+        assert_eq!(group.ledger().head_number().unwrap(), 1);
+        assert_eq!(group.ledger().tx_location(&hashes[2]).unwrap().unwrap().number, 1);
+        let ctx = group.block_context(2, 0).unwrap();
+        assert_eq!(ctx.block_hashes.len(), 2, "hashes of blocks 0 and 1");
+        group.pool().submit(tx(&group, &user, 100)).unwrap();
+        assert_eq!(group.seal_next().unwrap().unwrap().number, 2);
+        assert_eq!(
+            group.ledger().header(2).unwrap().unwrap().parent_hash,
+            group.ledger().block_hash(1).unwrap().unwrap()
+        );
+    }
+}
+
+#[test]
+fn honours_tx_count_limit_and_expires_block_limits() {
+    let tmp = tempfile::tempdir().unwrap();
+    let node = KeyPair::generate(SuiteKind::Secp256k1Keccak);
+    let g = genesis(SuiteKind::Secp256k1Keccak, &node, &[("tx_count_limit", "2")]);
+    let group = Group::open(rocks(tmp.path()), g, node.clone(), GroupOptions::default()).unwrap();
+    // Valid only for block 1: left behind once block 1 is sealed without it.
+    let short = tx(&group, &node, 1);
+    for _ in 0..3 {
+        group.pool().submit(tx(&group, &node, 100)).unwrap();
+    }
+    let short_hash = group.pool().submit(short).unwrap();
+    assert_eq!(group.seal_next().unwrap().unwrap().txs, 2);
+    assert_eq!(group.seal_next().unwrap().unwrap().txs, 1, "the expired tx is dropped, not sealed");
+    assert!(group.ledger().tx_location(&short_hash).unwrap().is_none());
+    assert!(group.pool().is_empty());
+}
+
+#[test]
+fn a_node_outside_the_sealer_list_never_seals() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sealer = KeyPair::generate(SuiteKind::Secp256k1Keccak);
+    let other = KeyPair::generate(SuiteKind::Secp256k1Keccak);
+    let g = genesis(SuiteKind::Secp256k1Keccak, &sealer, &[]);
+    let group = Group::open(rocks(tmp.path()), g, other.clone(), GroupOptions::default()).unwrap();
+    assert!(!group.is_solo_sealer().unwrap());
+    assert!(!group.start_sealer().unwrap());
+    group.pool().submit(tx(&group, &other, 100)).unwrap();
+    assert!(group.seal_next().unwrap().is_none());
+    assert_eq!(group.ledger().head_number().unwrap(), 0);
+}
