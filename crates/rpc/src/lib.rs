@@ -28,7 +28,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 use tokio::net::TcpListener;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::AbortHandle;
 
 /// Serves `rpc` on `listener` until `shutdown` resolves.
@@ -133,25 +133,18 @@ async fn ws_session(rpc: Arc<Rpc>, group: Option<String>, socket: WebSocket) {
             Message::Close(_) => break,
             _ => continue,
         };
-        let answer = match subscription_request(&text) {
-            Some(Ok(req)) => {
-                Some(handle_subscription(&rpc, group.as_deref(), req, &mut subs, &out_tx))
-            }
-            Some(Err(resp)) => Some(resp),
-            None => {
-                let rpc = Arc::clone(&rpc);
-                let group = group.clone();
-                tokio::task::spawn_blocking(move || {
-                    rpc.handle_text(group.as_deref(), text.as_bytes())
-                })
-                .await
-                .unwrap_or_else(|e| Some(response(Value::Null, Err(RpcError::internal(e)))))
-            }
-        };
+        let mut starts = Vec::new();
+        let answer =
+            ws_answer(&rpc, group.as_deref(), &text, &mut subs, &out_tx, &mut starts).await;
         if let Some(answer) = answer
             && out_tx.send(answer.to_string()).await.is_err()
         {
             break;
+        }
+        // New subscriptions start only now, so their first notification follows the answer
+        // that carries their id.
+        for go in starts {
+            let _ = go.send(());
         }
     }
     for (_, handle) in subs {
@@ -161,14 +154,60 @@ async fn ws_session(rpc: Arc<Rpc>, group: Option<String>, socket: WebSocket) {
     let _ = writer.await;
 }
 
-/// If `text` is a single eth_subscribe/eth_unsubscribe request, parses it.
-fn subscription_request(text: &str) -> Option<Result<jsonrpc::Request, Value>> {
-    let value: Value = serde_json::from_str(text).ok()?;
-    let method = value.get("method")?.as_str()?;
-    if method != "eth_subscribe" && method != "eth_unsubscribe" {
-        return None;
+/// Answers one WebSocket message: a request or a batch, subscriptions included.
+async fn ws_answer(
+    rpc: &Arc<Rpc>,
+    group: Option<&str>,
+    text: &str,
+    subs: &mut HashMap<String, AbortHandle>,
+    out: &mpsc::Sender<String>,
+    starts: &mut Vec<oneshot::Sender<()>>,
+) -> Option<Value> {
+    let value: Value = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(e) => {
+            let err = RpcError::new(jsonrpc::PARSE_ERROR, format!("parse error: {e}"));
+            return Some(response(Value::Null, Err(err)));
+        }
+    };
+    match value {
+        Value::Array(items) => {
+            if let Some(err) = rpc.check_batch(items.len()) {
+                return Some(err);
+            }
+            let mut answers = Vec::new();
+            for item in items {
+                answers.extend(ws_one(rpc, group, item, subs, out, starts).await);
+            }
+            (!answers.is_empty()).then_some(Value::Array(answers))
+        }
+        other => ws_one(rpc, group, other, subs, out, starts).await,
     }
-    Some(parse_request(value))
+}
+
+async fn ws_one(
+    rpc: &Arc<Rpc>,
+    group: Option<&str>,
+    value: Value,
+    subs: &mut HashMap<String, AbortHandle>,
+    out: &mpsc::Sender<String>,
+    starts: &mut Vec<oneshot::Sender<()>>,
+) -> Option<Value> {
+    let method = value.get("method").and_then(Value::as_str);
+    if matches!(method, Some("eth_subscribe" | "eth_unsubscribe")) {
+        return match parse_request(value) {
+            Err(resp) => Some(resp),
+            Ok(req) => {
+                let wants_answer = req.id.is_some();
+                let answer = handle_subscription(rpc, group, req, subs, out, starts);
+                wants_answer.then_some(answer)
+            }
+        };
+    }
+    let (rpc, group) = (Arc::clone(rpc), group.map(str::to_owned));
+    tokio::task::spawn_blocking(move || rpc.handle_value(group.as_deref(), value))
+        .await
+        .unwrap_or_else(|e| Some(response(Value::Null, Err(RpcError::internal(e)))))
 }
 
 fn handle_subscription(
@@ -177,6 +216,7 @@ fn handle_subscription(
     req: jsonrpc::Request,
     subs: &mut HashMap<String, AbortHandle>,
     out: &mpsc::Sender<String>,
+    starts: &mut Vec<oneshot::Sender<()>>,
 ) -> Value {
     let id = req.id.clone().unwrap_or(Value::Null);
     let result = if req.method == "eth_unsubscribe" {
@@ -188,8 +228,10 @@ fn handle_subscription(
             None => json!(false),
         })
     } else {
-        subscribe(rpc, group, &req.params, out).map(|(sub, handle)| {
+        let (go, started) = oneshot::channel();
+        subscribe(rpc, group, &req.params, out, started).map(|(sub, handle)| {
             subs.insert(sub.clone(), handle);
+            starts.push(go);
             json!(sub)
         })
     };
@@ -201,6 +243,7 @@ fn subscribe(
     group: Option<&str>,
     params: &jsonrpc::Params,
     out: &mpsc::Sender<String>,
+    started: oneshot::Receiver<()>,
 ) -> RpcResult<(String, AbortHandle)> {
     let g = Arc::clone(rpc.path_group(group)?);
     let kind: String = params.req(0, "subscription")?;
@@ -244,6 +287,9 @@ fn subscribe(
     let sub_id = sub.clone();
     let mut heads = g.subscribe_head();
     let task = tokio::spawn(async move {
+        if started.await.is_err() {
+            return;
+        }
         loop {
             let head = *heads.borrow_and_update();
             while next <= head {

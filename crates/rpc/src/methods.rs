@@ -100,24 +100,8 @@ impl Rpc {
         };
         match value {
             Value::Array(items) => {
-                if items.is_empty() {
-                    return Some(response(
-                        Value::Null,
-                        Err(RpcError::new(INVALID_REQUEST, "invalid request: empty batch")),
-                    ));
-                }
-                if items.len() > self.limits.max_batch {
-                    return Some(response(
-                        Value::Null,
-                        Err(RpcError::new(
-                            INVALID_REQUEST,
-                            format!(
-                                "invalid request: a batch of {} calls exceeds the limit of {}",
-                                items.len(),
-                                self.limits.max_batch
-                            ),
-                        )),
-                    ));
+                if let Some(err) = self.check_batch(items.len()) {
+                    return Some(err);
                 }
                 let out: Vec<Value> =
                     items.into_iter().filter_map(|v| self.handle_value(path, v)).collect();
@@ -127,7 +111,23 @@ impl Rpc {
         }
     }
 
-    fn handle_value(&self, path: Option<&str>, value: Value) -> Option<Value> {
+    /// The error answer for a batch of `len` calls, if it is empty or too long.
+    pub fn check_batch(&self, len: usize) -> Option<Value> {
+        let message = if len == 0 {
+            "invalid request: empty batch".to_string()
+        } else if len > self.limits.max_batch {
+            format!(
+                "invalid request: a batch of {len} calls exceeds the limit of {}",
+                self.limits.max_batch
+            )
+        } else {
+            return None;
+        };
+        Some(response(Value::Null, Err(RpcError::new(INVALID_REQUEST, message))))
+    }
+
+    /// Handles one request object (not a batch).
+    pub fn handle_value(&self, path: Option<&str>, value: Value) -> Option<Value> {
         match parse_request(value) {
             Err(resp) => Some(resp),
             Ok(req) => {
@@ -148,7 +148,15 @@ impl Rpc {
             "sendTransaction" => {
                 let g = self.native_group(p)?;
                 let raw: Bytes = p.req(1, "tx")?;
-                let hash = g.pool().submit_bytes(&raw).map_err(refused)?;
+                // A raw legacy Ethereum tx (an RLP list, first byte >= 0xc0) is taken as is;
+                // typed envelopes need eth_sendRawTransaction or the 0x02 tag, since their
+                // type bytes 0x01/0x02 are our format tags.
+                let hash = if raw.first().is_some_and(|b| *b >= 0xc0) {
+                    let tx = EthTx::decode(&raw).map_err(|e| refused(AdmitError::Decode(e)))?;
+                    g.pool().submit(Transaction::Ethereum(tx)).map_err(refused)?
+                } else {
+                    g.pool().submit_bytes(&raw).map_err(refused)?
+                };
                 Ok(json!(hash))
             }
             "call" => self.native_call(self.native_group(p)?, p),

@@ -70,6 +70,7 @@ impl AdmitError {
         match self {
             AdmitError::TooLarge { .. } => "TooLarge",
             AdmitError::Decode(_) => "Decode",
+            AdmitError::BadSignature(TxError::EthOnSmChain) => "Unsupported",
             AdmitError::BadSignature(_) => "BadSignature",
             AdmitError::Destination(TxError::WrongChain { .. }) => "WrongChain",
             AdmitError::Destination(TxError::WrongGroup { .. }) => "WrongGroup",
