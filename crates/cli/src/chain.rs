@@ -142,7 +142,6 @@ pub fn up(args: ChainArgs) -> anyhow::Result<()> {
     let exe = std::env::current_exe().context("locating the aurum binary")?;
     let mut children: Vec<Child> = Vec::new();
     for d in &dirs {
-        let _ = std::fs::remove_file(d.join("ready.json"));
         let child = Command::new(&exe)
             .arg("node")
             .arg("--config")
@@ -166,7 +165,8 @@ async fn supervise(dirs: &[PathBuf], children: &mut [Child]) -> anyhow::Result<(
     let deadline = Instant::now() + Duration::from_secs(120);
     for (k, d) in dirs.iter().enumerate() {
         loop {
-            if let Some(info) = read_ready(d) {
+            // A file left by a killed run names another pid: wait for this run's.
+            if let Some(info) = read_ready(d).filter(|i| i.pid == children[k].id()) {
                 println!(
                     "node{k}: rpc {} (ws {}), group {}, pid {}",
                     info.rpc_url, info.ws_url, info.group, info.pid

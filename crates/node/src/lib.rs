@@ -37,6 +37,8 @@ pub enum NodeError {
     Key { path: PathBuf, reason: String },
     #[error("storage: {0}")]
     Storage(#[from] aurum_storage::StorageError),
+    #[error("{path} is in use by another process: is this node already running?")]
+    InUse { path: PathBuf },
     #[error("group {group}: {source}")]
     Group { group: String, source: aurum_group::GroupError },
     #[error("cannot listen on {addr}: {source} (is another node using the port?)")]
@@ -188,8 +190,6 @@ impl Node {
         let config = NodeConfig::load(config_path)?;
         let dir = config_path.parent().unwrap_or(Path::new(".")).to_path_buf();
         let ready_file = dir.join("ready.json");
-        // A stale file from a killed run must not be mistaken for this run's.
-        let _ = std::fs::remove_file(&ready_file);
 
         let mut genesis_list = Vec::new();
         for g in &config.groups {
@@ -214,10 +214,20 @@ impl Node {
         let key = KeyPair::load_for(kind, &key_path)
             .map_err(|e| NodeError::Key { path: key_path.clone(), reason: e.to_string() })?;
 
-        let store: Arc<dyn KvStore> = Arc::new(RocksStore::open(
-            dir.join(&config.node.data_dir),
-            RocksConfig { sync: config.storage.sync, ..Default::default() },
-        )?);
+        let data_dir = dir.join(&config.node.data_dir);
+        let store: Arc<dyn KvStore> = Arc::new(
+            RocksStore::open(
+                &data_dir,
+                RocksConfig { sync: config.storage.sync, ..Default::default() },
+            )
+            .map_err(|e| match e.to_string().contains("LOCK") {
+                true => NodeError::InUse { path: data_dir.clone() },
+                false => NodeError::Storage(e),
+            })?,
+        );
+        // The storage lock is ours, so no other node serves from here: a ready file now is a
+        // stale one from a killed run and must not be mistaken for this run's.
+        let _ = std::fs::remove_file(&ready_file);
         let options = GroupOptions {
             min_seal_interval: Duration::from_millis(config.sealer.min_seal_interval_ms),
             pool_capacity: config.sealer.pool_capacity,
