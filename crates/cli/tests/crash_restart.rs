@@ -17,6 +17,7 @@ type Seen = Arc<Mutex<HashMap<aurum_sdk::B256, (u64, aurum_sdk::B256)>>>;
 
 #[test]
 fn kill_nine_under_load_loses_no_acknowledged_tx() {
+    let _serial = serial();
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("chain");
     build_chain(&dir, &["--min-seal-ms", "50"]);

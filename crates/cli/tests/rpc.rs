@@ -267,6 +267,7 @@ fn quantity(v: &Value) -> u64 {
 
 #[test]
 fn envelope_errors_and_limits() {
+    let _serial = serial();
     let tmp = tempfile::tempdir().unwrap();
     let node = chain(tmp.path(), &[]);
     let url = node.url();
@@ -423,6 +424,7 @@ fn envelope_errors_and_limits() {
 
 #[test]
 fn send_transaction_refusals_name_their_reason() {
+    let _serial = serial();
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("chain");
     build_chain(&dir, &[]);
@@ -525,6 +527,7 @@ fn send_transaction_refusals_name_their_reason() {
 
 #[test]
 fn native_flow_through_the_sdk() {
+    let _serial = serial();
     let tmp = tempfile::tempdir().unwrap();
     let node = chain(tmp.path(), &[]);
     runtime().block_on(async {
@@ -769,6 +772,7 @@ fn native_flow_through_the_sdk() {
 
 #[test]
 fn reverts_over_call_and_eth_call() {
+    let _serial = serial();
     let tmp = tempfile::tempdir().unwrap();
     let node = chain(tmp.path(), &[]);
     let url = node.url();
@@ -848,6 +852,7 @@ fn reverts_over_call_and_eth_call() {
 
 #[test]
 fn websocket_subscriptions_follow_and_replay() {
+    let _serial = serial();
     let tmp = tempfile::tempdir().unwrap();
     let node = chain(tmp.path(), &[]);
     let ws_url = node.ready["ws_url"].as_str().expect("ws_url").to_string();
@@ -959,6 +964,7 @@ fn websocket_subscriptions_follow_and_replay() {
 
 #[test]
 fn sm_chain_native_flow_and_ethereum_refusal() {
+    let _serial = serial();
     let tmp = tempfile::tempdir().unwrap();
     let node = chain(tmp.path(), &["--sm"]);
     assert_eq!(node.ready["crypto"], "sm");
@@ -1015,6 +1021,7 @@ fn sm_chain_native_flow_and_ethereum_refusal() {
 
 #[test]
 fn sm_chain_refuses_ethereum_txs_as_unsupported() {
+    let _serial = serial();
     let tmp = tempfile::tempdir().unwrap();
     let node = chain(tmp.path(), &["--sm"]);
     let url = node.url();
@@ -1028,6 +1035,7 @@ fn sm_chain_refuses_ethereum_txs_as_unsupported() {
 
 #[test]
 fn console_prints_and_refuses() {
+    let _serial = serial();
     let tmp = tempfile::tempdir().unwrap();
     let node = chain(tmp.path(), &[]);
     let url = node.url();
@@ -1055,6 +1063,7 @@ fn console_prints_and_refuses() {
 
 #[test]
 fn send_transaction_takes_a_raw_ethereum_tx() {
+    let _serial = serial();
     let tmp = tempfile::tempdir().unwrap();
     let node = chain(tmp.path(), &[]);
     let url = node.url();
@@ -1068,6 +1077,7 @@ fn send_transaction_takes_a_raw_ethereum_tx() {
 
 #[test]
 fn eth_subscribe_works_inside_a_websocket_batch() {
+    let _serial = serial();
     let tmp = tempfile::tempdir().unwrap();
     let node = chain(tmp.path(), &[]);
     let ws_url = node.ready["ws_url"].as_str().expect("ws_url").to_string();

@@ -9,6 +9,13 @@ use std::time::{Duration, Instant};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_aurum");
 
+/// Tests that start node processes take turns: on a busy 2-core machine, parallel chains
+/// would only stretch each other's deadlines. Hold the guard for the whole test.
+pub fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// Creates a one-node chain in `dir` (RPC on a free port) with extra `build-chain` flags.
 pub fn build_chain(dir: &Path, extra: &[&str]) {
     let out = Command::new(BIN)
