@@ -1,0 +1,18 @@
+//! PBFT as a pure state machine: [`Pbft::step`] takes an [`Input`] (a message, a tick of
+//! time, the driver's answer) and returns [`Output`]s (persist, send, propose, validate,
+//! execute, commit). No sockets, no clocks, no threads: a driver wires it to the network and
+//! the ledger, and the simulation harness (tests/simulation.rs) drives many instances with
+//! loss, delay, crashes and byzantine peers.
+//!
+//! One height at a time: pre-prepare → prepare (quorum = ⌊2W/3⌋+1 by weight) → commit →
+//! execute → signed checkpoints over the final block hash (the commit certificate) → next
+//! height. View change per height with prepared certificates as justification; a node joins
+//! a higher view once peers holding more than a third of the weight ask for one, so a single
+//! node cannot force view changes. Votes, view and lock are persisted before they are sent.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
+
+mod pbft;
+mod types;
+
+pub use pbft::{Pbft, PbftConfig};
+pub use types::*;
