@@ -518,17 +518,23 @@ impl Pbft {
             return;
         }
         self.view_started = self.now;
-        if let (Some((digest, _)), Some(block_hash)) = (&self.round.decided, self.round.executed) {
-            // Decided and executed: waiting for checkpoints only. Say ours again.
+        if let Some((digest, _)) = &self.round.decided {
+            // Decided: a new view cannot change the outcome. If executed, we are waiting
+            // for checkpoints only (lost ones are said again); else for the driver.
             let (digest, height) = (*digest, self.height);
-            if let Some(sig) =
-                self.round.checkpoints.get(&(digest, block_hash)).and_then(|v| v.get(&self.me()))
+            if let Some(block_hash) = self.round.executed
+                && let Some(sig) = self
+                    .round
+                    .checkpoints
+                    .get(&(digest, block_hash))
+                    .and_then(|v| v.get(&self.cfg.me))
             {
+                let sig = sig.clone();
                 out.push(Output::Broadcast(Message::Checkpoint {
                     height,
                     digest,
                     block_hash,
-                    sig: sig.clone(),
+                    sig,
                 }));
             }
             return;
