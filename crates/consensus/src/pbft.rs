@@ -44,6 +44,8 @@ struct Round {
     proposing: Option<(u64, Vec<ViewChange>)>,
     /// Decided (a quorum committed), being executed.
     decided: Option<(B256, Bytes)>,
+    /// The view whose commits decided it (u64::MAX when adopted from a certificate).
+    decided_view: u64,
     /// A decision adopted from a peer's certificate (catch-up).
     adopted: Option<Decision>,
     executed: Option<B256>,
@@ -220,6 +222,19 @@ impl Pbft {
             && !self.round.proposals.contains_key(&self.view)
             && self.round.proposing.is_none()
         {
+            if let Some((view, digest, payload)) = self.persisted.proposal.clone()
+                && view == self.view
+            {
+                // Proposed before a restart: say the same thing again.
+                let height = self.height;
+                let message =
+                    Message::PrePrepare { height, view, digest, payload: payload.clone() };
+                out.push(Output::Broadcast(message));
+                self.round.proposals.insert(view, (digest, payload));
+                self.round.validated.insert((view, digest));
+                self.try_prepare(view, digest, out);
+                return;
+            }
             self.round.proposing = Some((self.view, Vec::new()));
             out.push(Output::Propose { height: self.height, view: self.view });
         }
@@ -232,6 +247,8 @@ impl Pbft {
         }
         self.round.proposing = None;
         let digest = self.crypto.hash(&payload);
+        self.persisted.proposal = Some((view, digest, payload.clone()));
+        out.push(Output::Persist(self.persisted.clone()));
         if view > 0 && !justification.is_empty() {
             out.push(Output::Broadcast(Message::NewView {
                 height,
@@ -292,7 +309,10 @@ impl Pbft {
         if self.persisted.commit_votes.iter().any(|(v, _)| *v == view) {
             return;
         }
-        let Some((_, payload)) = self.round.proposals.get(&view).cloned() else { return };
+        let payload = match self.round.proposals.get(&view) {
+            Some((d, p)) if *d == digest => p.clone(),
+            _ => return,
+        };
         let cert = PreparedCert {
             height: self.height,
             view,
@@ -325,8 +345,28 @@ impl Pbft {
                 _ => return, // payload unknown: a peer's decision will bring it
             },
         };
+        self.decide(view, digest, payload, out);
+    }
+
+    fn decide(&mut self, view: u64, digest: B256, payload: Bytes, out: &mut Vec<Output>) {
+        if self.round.decided.is_some() || self.crypto.hash(&payload) != digest {
+            return;
+        }
         self.round.decided = Some((digest, payload.clone()));
+        self.round.decided_view = view;
         out.push(Output::Execute { height: self.height, digest, payload });
+    }
+
+    /// Our quorum of commits with the payload, for peers on this height that lost some.
+    fn commit_proof(&self) -> Option<Message> {
+        let (digest, payload) = self.round.decided.clone()?;
+        let view = self.round.decided_view;
+        let votes = self.round.commits.get(&(view, digest))?;
+        if !self.has_quorum(votes) {
+            return None;
+        }
+        let commits = votes.iter().map(|(n, s)| Vote { node: *n, sig: s.clone() }).collect();
+        Some(Message::Committed { height: self.height, view, digest, payload, commits })
     }
 
     fn on_executed(&mut self, height: u64, digest: B256, block_hash: B256, out: &mut Vec<Output>) {
@@ -408,6 +448,10 @@ impl Pbft {
                 message,
                 Message::ViewChange(_) | Message::Checkpoint { .. } | Message::PrePrepare { .. }
             ) {
+                if !self.recent.contains_key(&height) {
+                    out.push(Output::CatchUp { peer: from, from_height: height });
+                    return;
+                }
                 let last = (height + CATCH_UP_BATCH).min(self.height - 1);
                 for d in self.recent.range(height..=last).map(|(_, d)| d.clone()) {
                     out.push(Output::Send { to: from, message: Message::Decided(d) });
@@ -471,7 +515,33 @@ impl Pbft {
                 self.round.checkpoints.entry((digest, block_hash)).or_default().insert(from, sig);
                 self.try_finalize(digest, block_hash, out);
             }
+            Message::Committed { view, digest, payload, commits, .. } => {
+                if self.round.decided.is_some() {
+                    return;
+                }
+                let h = self.vote_hash(COMMIT, view, &digest, &B256::ZERO);
+                let mut seen = BTreeSet::new();
+                for v in &commits {
+                    if !seen.insert(v.node) || !self.crypto.verify(v.node, &h, &v.sig) {
+                        return;
+                    }
+                }
+                if self.weight(seen.into_iter()) >= self.cfg.validators.quorum() {
+                    let votes = self.round.commits.entry((view, digest)).or_default();
+                    for v in commits {
+                        votes.insert(v.node, v.sig);
+                    }
+                    self.decide(view, digest, payload, out);
+                }
+            }
             Message::ViewChange(vc) => {
+                if self.round.decided.is_some() {
+                    // The peer is stuck on a height we decided: help it decide too.
+                    if let Some(proof) = self.commit_proof() {
+                        out.push(Output::Send { to: from, message: proof });
+                    }
+                    return;
+                }
                 if vc.from != from || !self.valid_view_change(&vc) {
                     return;
                 }
@@ -499,6 +569,7 @@ impl Pbft {
                     None if self.round.decided.is_some() => {} // executing: wait
                     None => {
                         self.round.decided = Some((decision.digest, decision.payload.clone()));
+                        self.round.decided_view = u64::MAX;
                         out.push(Output::Execute {
                             height: self.height,
                             digest: decision.digest,
@@ -515,6 +586,9 @@ impl Pbft {
     fn on_tick(&mut self, now_ms: u64, out: &mut Vec<Output>) {
         self.now = self.now.max(now_ms);
         if self.now.saturating_sub(self.view_started) < self.timeout() {
+            if let Some(proof) = self.commit_proof() {
+                out.push(Output::Broadcast(proof));
+            }
             return;
         }
         self.view_started = self.now;
@@ -807,7 +881,7 @@ mod tests {
                 Output::Commit(d) => {
                     committed[from as usize].insert(d.height, d.block_hash);
                 }
-                Output::Persist(_) | Output::ViewChanged { .. } => {}
+                Output::Persist(_) | Output::ViewChanged { .. } | Output::CatchUp { .. } => {}
             }
         }
     }

@@ -135,6 +135,15 @@ pub enum Message {
     },
     /// A decided block, sent to a peer seen working on an older height.
     Decided(Decision),
+    /// A quorum's commits for (height, view, digest) with the proposal: lets a peer that
+    /// lost commits (or the proposal) decide too, before the checkpoints exist.
+    Committed {
+        height: u64,
+        view: u64,
+        digest: B256,
+        payload: Bytes,
+        commits: Vec<Vote>,
+    },
 }
 
 impl Message {
@@ -144,7 +153,8 @@ impl Message {
             | Message::Prepare { height, .. }
             | Message::Commit { height, .. }
             | Message::Checkpoint { height, .. }
-            | Message::NewView { height, .. } => *height,
+            | Message::NewView { height, .. }
+            | Message::Committed { height, .. } => *height,
             Message::ViewChange(vc) => vc.height,
             Message::Decided(d) => d.height,
         }
@@ -162,6 +172,9 @@ pub struct Persisted {
     pub commit_votes: Vec<(u64, B256)>,
     /// The highest prepared certificate at `height` (the lock).
     pub locked: Option<PreparedCert>,
+    /// What this node proposed as leader: (view, digest, payload). A restarted leader
+    /// proposes the same again, never something else in the same view.
+    pub proposal: Option<(u64, B256, Bytes)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -225,6 +238,13 @@ pub enum Output {
     },
     /// Final: commit the executed block with its certificate.
     Commit(Decision),
+    /// A peer works on `from_height`, which this node decided longer ago than it remembers:
+    /// send it the decided blocks from the ledger, with their certificates, as
+    /// [`Message::Decided`] (the sync module's job in a node).
+    CatchUp {
+        peer: NodeIndex,
+        from_height: u64,
+    },
     /// Entered a new view at the current height.
     ViewChanged {
         height: u64,
