@@ -1093,3 +1093,38 @@ fn eth_subscribe_works_inside_a_websocket_batch() {
         assert_eq!(answer[1]["result"], "0x0", "{answer}");
     });
 }
+
+#[test]
+fn log_ranges_past_the_head_are_empty_and_fee_history_is_bounded() {
+    let _serial = serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let node = chain(tmp.path(), &[]);
+    let url = node.url();
+    let url = url.as_str();
+    runtime().block_on(async {
+        let client = Client::connect(url, "group0").await.unwrap();
+        let key = client.generate_key();
+        let (_, token) = deploy_token(&client, &key).await;
+        let head = client.block_number().await.unwrap();
+        // The deploy's mint log is at the head: a range starting after it has nothing.
+        let at_head = result(
+            url,
+            "eth_getLogs",
+            json!([{"fromBlock": format!("{head:#x}"), "address": token.address}]),
+        )
+        .await;
+        assert_eq!(at_head.as_array().unwrap().len(), 1);
+        let past = result(
+            url,
+            "eth_getLogs",
+            json!([{"fromBlock": format!("{:#x}", head + 5), "toBlock": "latest"}]),
+        )
+        .await;
+        assert_eq!(past, json!([]));
+        let too_many: Vec<u32> = vec![50; 101];
+        error(url, "eth_feeHistory", json!(["0x4", "latest", too_many]), -32602).await;
+        error(url, "eth_feeHistory", json!(["0x4", "latest", [60, 10]]), -32602).await;
+        let ok = result(url, "eth_feeHistory", json!(["0x4", "latest", [10, 60]])).await;
+        assert_eq!(ok["reward"].as_array().unwrap()[0].as_array().unwrap().len(), 2);
+    });
+}

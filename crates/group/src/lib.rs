@@ -278,10 +278,7 @@ impl Group {
         let txs: Vec<VerifiedTx> = taken.iter().map(|t| VerifiedTx::clone(t)).collect();
         let hashes: Vec<B256> = txs.iter().map(|t| t.hash).collect();
         match self.execute_and_commit(&parent, sealer_index, &latest, &txs, &hashes) {
-            Ok(stats) => {
-                self.pool.on_committed(hashes);
-                Ok(Some(stats))
-            }
+            Ok(stats) => Ok(Some(stats)),
             Err(e) => {
                 self.pool.return_batch(hashes);
                 Err(e)
@@ -346,12 +343,14 @@ impl Group {
             stats.execute += execute;
             stats.commit += commit;
         }
-        self.after_commit(number, hash)?;
+        // Durable from here on: bookkeeping must not make the caller treat it as failed.
+        self.pool.on_committed(hashes.iter().copied());
+        self.after_commit(number, hash);
         Ok(SealStats { number, txs: txs.len(), execute, commit })
     }
 
     /// Bookkeeping once block `number` is durable: recent hashes, config caches, watchers.
-    fn after_commit(&self, number: u64, hash: B256) -> Result<()> {
+    fn after_commit(&self, number: u64, hash: B256) {
         {
             let mut recent = self.recent_hashes.lock();
             recent.insert(number, hash);
@@ -359,9 +358,13 @@ impl Group {
                 recent.pop_first();
             }
         }
-        self.pool.set_eth_chain_id(self.params(number + 1)?.web3_chain_id);
+        match self.params(number + 1) {
+            Ok(params) => self.pool.set_eth_chain_id(params.web3_chain_id),
+            Err(e) => {
+                tracing::error!(group = self.id(), error = %e, "reading the system config after a commit")
+            }
+        }
         self.head.send_replace(number);
-        Ok(())
     }
 
     /// Starts the solo sealing thread: a block whenever txs wait, at most once per
@@ -412,7 +415,8 @@ impl Group {
                     commit_ms = stats.commit.as_secs_f64() * 1e3,
                     "sealed block"
                 ),
-                Ok(None) => {}
+                // Txs wait but none can go yet (e.g. Ethereum nonce gaps): don't spin.
+                Ok(None) => std::thread::sleep(self.options.min_seal_interval),
                 Err(e) => {
                     // A failed commit leaves the ledger at the parent; retry after a pause.
                     tracing::error!(group = self.id(), error = %e, "sealing failed");

@@ -299,7 +299,11 @@ impl Node {
         }
         if let Some(task) = self.rpc_task.take() {
             // Open WebSocket sessions do not hold up shutdown for long.
-            let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
+            let abort = task.abort_handle();
+            if tokio::time::timeout(Duration::from_secs(5), task).await.is_err() {
+                // Sessions still open must not take txs the stopped sealer will never seal.
+                abort.abort();
+            }
         }
         let groups = std::mem::take(&mut self.groups);
         let _ = tokio::task::spawn_blocking(move || {

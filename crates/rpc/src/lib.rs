@@ -31,6 +31,9 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::AbortHandle;
 
+/// Subscriptions one WebSocket connection may hold.
+const MAX_SUBSCRIPTIONS: usize = 100;
+
 /// Serves `rpc` on `listener` until `shutdown` resolves.
 pub async fn serve(
     listener: TcpListener,
@@ -228,6 +231,15 @@ fn handle_subscription(
             None => json!(false),
         })
     } else {
+        if subs.len() >= MAX_SUBSCRIPTIONS {
+            return response(
+                id,
+                Err(RpcError::new(
+                    jsonrpc::TX_REFUSED,
+                    format!("too many subscriptions on this connection ({MAX_SUBSCRIPTIONS})"),
+                )),
+            );
+        }
         let (go, started) = oneshot::channel();
         subscribe(rpc, group, &req.params, out, started).map(|(sub, handle)| {
             subs.insert(sub.clone(), handle);

@@ -20,6 +20,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// Filters kept at once (all clients together).
+const MAX_FILTERS: usize = 10_000;
+
 /// Limits on what one request may ask for.
 #[derive(Debug, Clone)]
 pub struct Limits {
@@ -525,15 +528,15 @@ impl Rpc {
             "eth_newFilter" => {
                 let filter: Filter = p.req(0, "filter")?;
                 let next = head(g)? + 1;
-                Ok(json!(self.add_filter(g, FilterKind::Logs { filter: Box::new(filter), next })))
+                Ok(json!(self.add_filter(g, FilterKind::Logs { filter: Box::new(filter), next })?))
             }
             "eth_newBlockFilter" => {
                 let next = head(g)? + 1;
-                Ok(json!(self.add_filter(g, FilterKind::Blocks { next })))
+                Ok(json!(self.add_filter(g, FilterKind::Blocks { next })?))
             }
             "eth_newPendingTransactionFilter" => {
                 let seen = g.pool().waiting_hashes().into_iter().collect();
-                Ok(json!(self.add_filter(g, FilterKind::PendingTxs { seen })))
+                Ok(json!(self.add_filter(g, FilterKind::PendingTxs { seen })?))
             }
             "eth_getFilterChanges" => {
                 let id: String = p.req(0, "filterId")?;
@@ -544,6 +547,9 @@ impl Rpc {
                 let filter = {
                     let mut filters = self.filters.lock();
                     match filters.get_mut(&id) {
+                        Some(FilterEntry { group, .. }) if group != g.id() => {
+                            return Err(filter_not_found());
+                        }
                         Some(FilterEntry {
                             kind: FilterKind::Logs { filter, .. },
                             last_poll,
@@ -642,6 +648,15 @@ impl Rpc {
         let count: U256 = p.req(0, "blockCount")?;
         let newest: BlockNumberOrTag = p.req(1, "newestBlock")?;
         let percentiles: Option<Vec<f64>> = p.opt(2, "rewardPercentiles")?;
+        if let Some(ps) = &percentiles
+            && (ps.len() > 100
+                || ps.iter().any(|x| !(0.0..=100.0).contains(x))
+                || ps.windows(2).any(|w| w[0] > w[1]))
+        {
+            return Err(RpcError::invalid_params(
+                "'rewardPercentiles': at most 100 ascending values within [0, 100]",
+            ));
+        }
         let newest = self.tag_number(g, newest)?.unwrap_or(head(g)?);
         let count = count.saturating_to::<u64>().clamp(1, 1024).min(newest + 1);
         let oldest = newest + 1 - count;
@@ -743,10 +758,11 @@ impl Rpc {
                 let resolve = |t: &Option<BlockNumberOrTag>| match t {
                     None => h,
                     Some(BlockNumberOrTag::Earliest) => 0,
-                    Some(BlockNumberOrTag::Number(n)) => (*n).min(h),
+                    Some(BlockNumberOrTag::Number(n)) => *n,
                     Some(_) => h,
                 };
-                (resolve(from_block), resolve(to_block))
+                // A range starting past the head is empty (not the head's logs again).
+                (resolve(from_block), resolve(to_block).min(h))
             }
         };
         if from > to {
@@ -823,16 +839,22 @@ impl Rpc {
         Ok(out)
     }
 
-    fn add_filter(&self, g: &Arc<Group>, kind: FilterKind) -> String {
+    fn add_filter(&self, g: &Arc<Group>, kind: FilterKind) -> RpcResult<String> {
         let id = format!("{:#x}", rand::random::<u128>());
         let mut filters = self.filters.lock();
         let idle = self.limits.filter_idle;
         filters.retain(|_, f| f.last_poll.elapsed() < idle);
+        if filters.len() >= MAX_FILTERS {
+            return Err(RpcError::new(
+                TX_REFUSED,
+                format!("too many filters ({MAX_FILTERS}); uninstall unused ones or retry later"),
+            ));
+        }
         filters.insert(
             id.clone(),
             FilterEntry { group: g.id().to_string(), kind, last_poll: Instant::now() },
         );
-        id
+        Ok(id)
     }
 
     fn filter_changes(&self, g: &Arc<Group>, id: &str) -> RpcResult {
@@ -861,6 +883,8 @@ impl Rpc {
                     Some(BlockNumberOrTag::Number(n)) => (*n).max(*next),
                     _ => *next,
                 };
+                // One poll covers at most the getLogs block limit; the rest comes next poll.
+                let to = to.min(from.saturating_add(self.limits.max_log_blocks - 1));
                 let filter = filter.clone();
                 let logs = if from <= to { self.logs(g, &filter, from, to)? } else { Vec::new() };
                 if let FilterKind::Logs { next, .. } = &mut entry.kind {

@@ -25,6 +25,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+/// How far ahead of an account's nonce its Ethereum txs may wait (gas is free, so without
+/// a bound one key could fill the pool with txs that can never run).
+pub const MAX_NONCE_GAP: u64 = 64;
+
 /// Pool capacity unless configured.
 pub const DEFAULT_CAPACITY: usize = 100_000;
 
@@ -49,6 +53,10 @@ pub enum AdmitError {
     NonceUsedInPool(U256),
     #[error("nonce too low: account {sender} is at nonce {expected}, tx has {nonce}")]
     NonceTooLow { sender: Address, nonce: u64, expected: u64 },
+    #[error(
+        "nonce {nonce} is too far ahead: account {sender} is at nonce {expected}; at most {MAX_NONCE_GAP} may wait ahead of it"
+    )]
+    NonceTooHigh { sender: Address, nonce: u64, expected: u64 },
     #[error(
         "a pending transaction of {sender} already has nonce {nonce} (replacement is not supported)"
     )]
@@ -79,6 +87,7 @@ impl AdmitError {
             AdmitError::AlreadyCommitted(_) => "AlreadyCommitted",
             AdmitError::NonceUsedInBlock { .. } | AdmitError::NonceUsedInPool(_) => "NonceUsed",
             AdmitError::NonceTooLow { .. } | AdmitError::NonceTaken { .. } => "NonceTooLow",
+            AdmitError::NonceTooHigh { .. } => "NonceTooHigh",
             AdmitError::BlockLimit { .. } => "BlockLimit",
             AdmitError::PoolFull { .. } => "PoolFull",
             AdmitError::Ledger(_) => "Internal",
@@ -272,6 +281,13 @@ impl TxPool {
                 let expected = self.account_nonce(&verified.sender)?;
                 if tx.nonce() < expected {
                     return Err(AdmitError::NonceTooLow {
+                        sender: verified.sender,
+                        nonce: tx.nonce(),
+                        expected,
+                    });
+                }
+                if tx.nonce() >= expected.saturating_add(MAX_NONCE_GAP) {
+                    return Err(AdmitError::NonceTooHigh {
                         sender: verified.sender,
                         nonce: tx.nonce(),
                         expected,

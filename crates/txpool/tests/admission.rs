@@ -678,3 +678,12 @@ fn pending_nonce_counts_consecutive_pool_nonces() {
     assert_eq!(pending(), 4);
     assert_eq!(f.pool.pending_nonce(&Address::repeat_byte(1)).unwrap(), 0);
 }
+
+#[test]
+fn ethereum_nonces_too_far_ahead_are_refused() {
+    let f = Fixture::new(SuiteKind::Secp256k1Keccak);
+    let key = eth_key();
+    let gap = aurum_txpool::MAX_NONCE_GAP;
+    f.pool.submit(eth_legacy(&key, Some(ETH_CHAIN_ID), gap - 1)).unwrap();
+    refused(f.pool.submit(eth_legacy(&key, Some(ETH_CHAIN_ID), gap)), "NonceTooHigh");
+}
