@@ -310,8 +310,15 @@ impl TxPool {
     /// The next nonce an Ethereum client should use: the account nonce plus the pool's
     /// consecutive txs from it (`eth_getTransactionCount(addr, "pending")`).
     pub fn pending_nonce(&self, address: &Address) -> Result<u64, AdmitError> {
-        let mut next = self.account_nonce(address)?;
+        // Under the lock, so a commit cannot slip between the two reads.
         let inner = self.inner.lock();
+        let mut next = self.account_nonce(address)?;
+        // Native txs bump the account nonce too when they run.
+        next += inner
+            .by_hash
+            .values()
+            .filter(|e| e.tx.sender == *address && matches!(e.tx.tx, Transaction::Native(_)))
+            .count() as u64;
         if let Some(nonces) = inner.eth_nonces.get(address) {
             for nonce in nonces.range(next..).map(|(n, _)| *n) {
                 if nonce != next {
@@ -391,6 +398,10 @@ impl TxPool {
                         dead.push(*hash);
                         continue;
                     }
+                    // It will bump its sender's account nonce: later Ethereum txs of the
+                    // same sender in this block must expect that.
+                    let sender = entry.tx.sender;
+                    *next_nonce.entry(sender).or_insert_with(|| account_nonce(&sender)) += 1;
                 }
                 Transaction::Ethereum(tx) => {
                     let sender = entry.tx.sender;

@@ -687,3 +687,17 @@ fn ethereum_nonces_too_far_ahead_are_refused() {
     f.pool.submit(eth_legacy(&key, Some(ETH_CHAIN_ID), gap - 1)).unwrap();
     refused(f.pool.submit(eth_legacy(&key, Some(ETH_CHAIN_ID), gap)), "NonceTooHigh");
 }
+
+#[test]
+fn native_txs_count_towards_the_pending_ethereum_nonce() {
+    // Native txs bump the sender's account nonce when they run, so an Ethereum client of
+    // the same key must be told to skip past them, and selection must expect that.
+    let f = Fixture::new(SuiteKind::Secp256k1Keccak);
+    let address = f.user.address();
+    assert_eq!(f.pool.pending_nonce(&address).unwrap(), 0);
+    let native = f.submit(&f.native(1));
+    assert_eq!(f.pool.pending_nonce(&address).unwrap(), 1);
+    let eth = f.submit(&eth_legacy(&f.user, Some(ETH_CHAIN_ID), 1));
+    assert_eq!(f.pool.pending_nonce(&address).unwrap(), 2);
+    assert_eq!(f.take(10), vec![native, eth]);
+}
