@@ -183,12 +183,20 @@ impl TxPool {
         if bytes.len() > MAX_TX_BYTES {
             return Err(AdmitError::TooLarge { size: bytes.len(), max: MAX_TX_BYTES });
         }
-        let tx = Transaction::decode(bytes)?;
-        self.submit(tx)
+        // Decoding is exact, so `bytes` is the tx's encoding: no need to encode it again.
+        self.timed_admit(Transaction::decode(bytes)?)
     }
 
     /// Verifies and admits a decoded tx; returns its hash.
     pub fn submit(&self, tx: Transaction) -> Result<B256, AdmitError> {
+        let size = tx.encode().len();
+        if size > MAX_TX_BYTES {
+            return Err(AdmitError::TooLarge { size, max: MAX_TX_BYTES });
+        }
+        self.timed_admit(tx)
+    }
+
+    fn timed_admit(&self, tx: Transaction) -> Result<B256, AdmitError> {
         let started = std::time::Instant::now();
         let result = self.admit(tx);
         if result.is_ok() {
@@ -206,11 +214,8 @@ impl TxPool {
         )
     }
 
+    /// Every check but size (the caller's, from bytes it already has).
     fn admit(&self, tx: Transaction) -> Result<B256, AdmitError> {
-        let size = tx.encode().len();
-        if size > MAX_TX_BYTES {
-            return Err(AdmitError::TooLarge { size, max: MAX_TX_BYTES });
-        }
         // Signature checks are the expensive part: done before taking the lock.
         let verified = tx.verify(&*self.suite).map_err(AdmitError::BadSignature)?;
         verified
