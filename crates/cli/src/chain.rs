@@ -3,6 +3,7 @@
 use anyhow::{Context, bail};
 use aurum_crypto::{KeyPair, SuiteKind};
 use aurum_ledger::{Genesis, GenesisNode};
+use aurum_network::pki::{self, Issuer};
 use aurum_node::{GroupSection, NodeConfig, NodeSection, ReadyInfo, RpcSection};
 use clap::Args;
 use std::collections::BTreeMap;
@@ -16,8 +17,18 @@ pub struct ChainArgs {
     #[arg(long, default_value_t = 1)]
     nodes: u32,
     /// Chain directory (created if absent, resumed if present).
-    #[arg(long, default_value = "aurum-chain")]
+    #[arg(long, visible_alias = "output", default_value = "aurum-chain")]
     dir: PathBuf,
+    /// Address the nodes listen on and dial each other at.
+    #[arg(long, default_value = "127.0.0.1")]
+    ip: String,
+    /// Reuse this chain CA (a directory holding ca.crt and ca.key) instead of making one.
+    #[arg(long)]
+    ca: Option<PathBuf>,
+    /// Genesis admin account (may call the Consensus and SystemConfig precompiles). Without
+    /// it an admin key is generated into DIR/accounts/admin.pem.
+    #[arg(long)]
+    admin: Option<alloy_primitives::Address>,
     /// RPC port of node 0; node K uses this + K. 0 = any free port (see nodeK/ready.json).
     #[arg(long, default_value_t = 20200)]
     rpc_port: u16,
@@ -37,7 +48,13 @@ pub struct ChainArgs {
     /// Minimum time between blocks, in milliseconds.
     #[arg(long, default_value_t = 100)]
     min_seal_ms: u64,
+    /// PBFT view timeout at view 0, in milliseconds (doubles per view change).
+    #[arg(long, default_value_t = 3000)]
+    view_timeout_ms: u64,
 }
+
+/// Validity of the certificates `build-chain` makes (10 years).
+const CERT_DAYS: u32 = 3650;
 
 fn port(base: u16, k: u32) -> anyhow::Result<u16> {
     if base == 0 {
@@ -51,13 +68,6 @@ pub fn build_chain(args: &ChainArgs) -> anyhow::Result<PathBuf> {
     if args.nodes == 0 {
         bail!("--nodes must be at least 1");
     }
-    if args.nodes > 1 {
-        bail!(
-            "a chain of {} nodes needs PBFT consensus between them, which is not built yet; \
-             use --nodes 1 (a solo sealer)",
-            args.nodes
-        );
-    }
     let dir = &args.dir;
     if dir.join("genesis.json").exists() {
         bail!("{} already holds a chain (genesis.json exists)", dir.display());
@@ -65,8 +75,15 @@ pub fn build_chain(args: &ChainArgs) -> anyhow::Result<PathBuf> {
     let kind = if args.sm { SuiteKind::Sm2Sm3 } else { SuiteKind::Secp256k1Keccak };
     std::fs::create_dir_all(dir.join("accounts"))
         .with_context(|| format!("creating {}", dir.display()))?;
-    let admin = KeyPair::generate(kind);
-    admin.save(dir.join("accounts/admin.pem"))?;
+    let admin = match args.admin {
+        Some(address) => address,
+        None => {
+            let admin = KeyPair::generate(kind);
+            admin.save(dir.join("accounts/admin.pem"))?;
+            admin.address()
+        }
+    };
+    let agency = if args.nodes > 1 { Some(make_agency(dir, args.ca.as_deref())?) } else { None };
 
     let mut keys = Vec::new();
     for k in 0..args.nodes {
@@ -89,35 +106,163 @@ pub fn build_chain(args: &ChainArgs) -> anyhow::Result<PathBuf> {
             .collect(),
         observers: Vec::new(),
         system_config,
-        admins: vec![admin.address()],
+        admins: vec![admin],
         alloc: BTreeMap::new(),
     };
     let genesis_json = serde_json::to_string_pretty(&genesis)?;
+    let p2p_addrs: Vec<String> = (0..args.nodes)
+        .map(|k| Ok(format!("{}:{}", args.ip, port(args.p2p_port, k)?)))
+        .collect::<anyhow::Result<_>>()?;
     for k in 0..args.nodes {
         let node_dir = dir.join(format!("node{k}"));
         std::fs::write(node_dir.join("genesis.json"), &genesis_json)?;
-        let config = NodeConfig {
-            node: NodeSection { key_file: "node.pem".into(), data_dir: "data".into() },
-            rpc: RpcSection {
-                listen: format!("127.0.0.1:{}", port(args.rpc_port, k)?),
-                max_body_bytes: aurum_rpc::Limits::default().max_body_bytes,
-                max_batch: aurum_rpc::Limits::default().max_batch,
-            },
-            p2p: aurum_node::P2pSection {
-                listen: Some(format!("127.0.0.1:{}", port(args.p2p_port, k)?)),
-            },
-            sealer: aurum_node::SealerSection {
-                min_seal_interval_ms: args.min_seal_ms,
-                ..Default::default()
-            },
-            storage: Default::default(),
-            groups: vec![GroupSection { genesis_file: "genesis.json".into() }],
+        let p2p = match &agency {
+            Some(agency) => {
+                issue_node_cert(
+                    agency,
+                    &node_dir,
+                    &format!("node{k}"),
+                    &keys[k as usize].public(),
+                )?;
+                let peers = (0..args.nodes)
+                    .filter(|j| *j != k)
+                    .map(|j| p2p_addrs[j as usize].clone())
+                    .collect();
+                p2p_section(p2p_addrs[k as usize].clone(), peers)
+            }
+            // A lone sealer needs no network.
+            None => Default::default(),
         };
+        let config = node_config(args, &args.ip, port(args.rpc_port, k)?, p2p);
         std::fs::write(node_dir.join("config.toml"), config.to_toml())?;
     }
     // Written last: its presence means the directory is complete.
     std::fs::write(dir.join("genesis.json"), &genesis_json)?;
     Ok(dir.clone())
+}
+
+/// The chain CA (made, or reused from `--ca`) and an agency under it, saved into DIR/ca and
+/// DIR/agency. Only the CA certificate goes to the nodes.
+fn make_agency(dir: &Path, ca_dir: Option<&Path>) -> anyhow::Result<Issuer> {
+    let ca = match ca_dir {
+        Some(d) => {
+            Issuer::load(d, "ca").with_context(|| format!("loading the CA in {}", d.display()))?
+        }
+        None => {
+            let ca = Issuer::new_ca("aurum-chain-ca", CERT_DAYS)?;
+            std::fs::create_dir_all(dir.join("ca"))?;
+            ca.save(&dir.join("ca"), "ca")?;
+            ca
+        }
+    };
+    std::fs::create_dir_all(dir.join("ca"))?;
+    std::fs::write(dir.join("ca/ca.crt"), ca.cert_pem())?;
+    let agency = ca.new_agency("aurum-agency", CERT_DAYS)?;
+    std::fs::create_dir_all(dir.join("agency"))?;
+    agency.save(&dir.join("agency"), "agency")?;
+    Ok(agency)
+}
+
+/// A node certificate (ssl.crt + ssl.key) and the trusted CA (ca.crt) in `node_dir`.
+fn issue_node_cert(
+    agency: &Issuer,
+    node_dir: &Path,
+    name: &str,
+    node_id: &aurum_crypto::PublicKey,
+) -> anyhow::Result<()> {
+    let now = SystemTime::now();
+    let until = now + Duration::from_secs(u64::from(CERT_DAYS) * 86_400);
+    let (chain, key) = agency.issue_node(name, node_id, now - Duration::from_secs(3600), until)?;
+    pki::write_node_files(node_dir, &chain, &key)?;
+    let ca_crt = node_dir.parent().map(|d| d.join("ca/ca.crt")).context("chain directory")?;
+    std::fs::copy(&ca_crt, node_dir.join("ca.crt"))
+        .with_context(|| format!("copying {}", ca_crt.display()))?;
+    Ok(())
+}
+
+fn p2p_section(listen: String, peers: Vec<String>) -> aurum_node::P2pSection {
+    aurum_node::P2pSection {
+        listen: Some(listen),
+        peers,
+        ca_certs: vec!["ca.crt".into()],
+        ..toml::from_str("").unwrap_or_default()
+    }
+}
+
+fn node_config(
+    args: &ChainArgs,
+    ip: &str,
+    rpc_port: u16,
+    p2p: aurum_node::P2pSection,
+) -> NodeConfig {
+    NodeConfig {
+        node: NodeSection { key_file: "node.pem".into(), data_dir: "data".into() },
+        rpc: RpcSection {
+            listen: format!("{ip}:{rpc_port}"),
+            max_body_bytes: aurum_rpc::Limits::default().max_body_bytes,
+            max_batch: aurum_rpc::Limits::default().max_batch,
+        },
+        p2p,
+        sealer: aurum_node::SealerSection {
+            min_seal_interval_ms: args.min_seal_ms,
+            ..Default::default()
+        },
+        consensus: aurum_node::ConsensusSection { view_timeout_ms: args.view_timeout_ms },
+        storage: Default::default(),
+        groups: vec![GroupSection { genesis_file: "genesis.json".into() }],
+    }
+}
+
+#[derive(Args, Clone)]
+pub struct AddNodeArgs {
+    /// The chain directory made by `build-chain` (its agency signs the new node).
+    #[arg(long, visible_alias = "output", default_value = "aurum-chain")]
+    dir: PathBuf,
+    /// RPC port of the new node (0 = any free port).
+    #[arg(long, default_value_t = 0)]
+    rpc_port: u16,
+    /// P2P port of the new node.
+    #[arg(long)]
+    p2p_port: u16,
+}
+
+/// Adds a node directory to a chain: key, certificate from the chain's agency, genesis and a
+/// config that dials every existing node. It joins as nobody: an admin then adds it as an
+/// observer or sealer through the Consensus precompile (0x1003); until then it only syncs.
+pub fn add_node(args: &AddNodeArgs) -> anyhow::Result<PathBuf> {
+    let dir = &args.dir;
+    let genesis_json = std::fs::read_to_string(dir.join("genesis.json"))
+        .with_context(|| format!("{} holds no chain", dir.display()))?;
+    let genesis: Genesis = serde_json::from_str(&genesis_json)?;
+    let kind = genesis.suite_kind()?;
+    let agency = Issuer::load(&dir.join("agency"), "agency")
+        .with_context(|| format!("loading the agency of {}", dir.display()))?;
+    let existing = node_dirs(dir);
+    let first: NodeConfig =
+        NodeConfig::load(&existing.first().context("no nodes")?.join("config.toml"))?;
+    let peers: Vec<String> = existing
+        .iter()
+        .filter_map(|d| NodeConfig::load(&d.join("config.toml")).ok()?.p2p.listen)
+        .collect();
+    let k = existing.len();
+    let node_dir = dir.join(format!("node{k}"));
+    std::fs::create_dir_all(&node_dir)?;
+    let key = KeyPair::generate(kind);
+    key.save(node_dir.join("node.pem"))?;
+    issue_node_cert(&agency, &node_dir, &format!("node{k}"), &key.public())?;
+    std::fs::write(node_dir.join("genesis.json"), &genesis_json)?;
+    let ip = first
+        .rpc
+        .listen
+        .rsplit_once(':')
+        .map(|(ip, _)| ip.to_string())
+        .unwrap_or("127.0.0.1".into());
+    let mut config = first.clone();
+    config.rpc.listen = format!("{ip}:{}", args.rpc_port);
+    config.p2p = p2p_section(format!("{ip}:{}", args.p2p_port), peers);
+    std::fs::write(node_dir.join("config.toml"), config.to_toml())?;
+    println!("node{k}: node id {}", key.public().to_hex());
+    Ok(node_dir)
 }
 
 /// Node directories of a chain, in order.

@@ -23,6 +23,9 @@ enum Command {
     Up(chain::ChainArgs),
     /// Only create the chain directory (keys, genesis, one config.toml per node).
     BuildChain(chain::ChainArgs),
+    /// Add a node directory to a chain (key, certificate, config dialing the others); an
+    /// admin then makes it an observer or sealer via the Consensus precompile.
+    AddNode(chain::AddNodeArgs),
     /// Run one node (what `up` spawns).
     Node {
         #[arg(long, short)]
@@ -49,6 +52,9 @@ fn main() -> ExitCode {
         Command::Up(args) => chain::up(args),
         Command::BuildChain(args) => chain::build_chain(&args).map(|dir| {
             println!("chain created in {}", dir.display());
+        }),
+        Command::AddNode(args) => chain::add_node(&args).map(|dir| {
+            println!("node created in {}", dir.display());
         }),
         Command::Node { config } => chain::run_node(&config),
         Command::Keygen { sm, out } => keygen(sm, &out),

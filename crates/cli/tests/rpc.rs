@@ -674,7 +674,9 @@ fn native_flow_through_the_sdk() {
         assert_eq!(sealers[0].weight, 1);
         assert_eq!(full.signatures.len(), 1);
         let sealer_key = sealers[0].public_key().unwrap();
-        suite.verify(&sealer_key, &full.hash, &full.signatures[0].signature).unwrap();
+        suite
+            .verify(&sealer_key, &full.certificate_digest(suite), &full.signatures[0].signature)
+            .unwrap();
 
         // Chain facts.
         let cfg = client.system_config("tx_count_limit").await.unwrap().unwrap();
@@ -995,7 +997,8 @@ fn sm_chain_native_flow_and_ethereum_refusal() {
             .unwrap()
             .unwrap();
         let sealer = client.sealer_list().await.unwrap()[0].public_key().unwrap();
-        client.suite().verify(&sealer, &block.hash, &block.signatures[0].signature).unwrap();
+        let digest = block.certificate_digest(client.suite());
+        client.suite().verify(&sealer, &digest, &block.signatures[0].signature).unwrap();
 
         // A secp256k1 key cannot sign for this chain: the SDK refuses, and so does the node.
         let secp = KeyPair::generate(SuiteKind::Secp256k1Keccak);

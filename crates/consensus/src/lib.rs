@@ -11,8 +11,10 @@
 //! node cannot force view changes. Votes, view and lock are persisted before they are sent.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
 
+mod codec;
 mod pbft;
 mod types;
 
+pub use codec::CodecError;
 pub use pbft::{Pbft, PbftConfig};
 pub use types::*;

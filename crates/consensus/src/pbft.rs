@@ -61,6 +61,8 @@ pub struct Pbft {
     entered: bool,
     now: u64,
     view_started: u64,
+    /// When our view change was last (re)sent.
+    last_resend: u64,
     persisted: Persisted,
     round: Round,
     recent: BTreeMap<u64, Decision>,
@@ -82,6 +84,7 @@ impl Pbft {
             entered: true,
             now: 0,
             view_started: 0,
+            last_resend: 0,
             persisted: Persisted { height, ..Default::default() },
             round: Round::default(),
             recent: BTreeMap::new(),
@@ -175,7 +178,7 @@ impl Pbft {
     }
 
     fn valid_cert(&self, cert: &PreparedCert) -> bool {
-        if cert.height != self.height || self.crypto.hash(&cert.payload) != cert.digest {
+        if cert.height != self.height || self.crypto.digest(&cert.payload) != cert.digest {
             return false;
         }
         let h = self.vote_hash(PREPARE, cert.view, &cert.digest, &B256::ZERO);
@@ -200,7 +203,7 @@ impl Pbft {
     }
 
     fn valid_decision(&self, d: &Decision) -> bool {
-        if d.height != self.height || self.crypto.hash(&d.payload) != d.digest {
+        if d.height != self.height || self.crypto.digest(&d.payload) != d.digest {
             return false;
         }
         let h = self.vote_hash(CHECKPOINT, 0, &d.digest, &d.block_hash);
@@ -246,7 +249,7 @@ impl Pbft {
             return;
         }
         self.round.proposing = None;
-        let digest = self.crypto.hash(&payload);
+        let digest = self.crypto.digest(&payload);
         self.persisted.proposal = Some((view, digest, payload.clone()));
         out.push(Output::Persist(self.persisted.clone()));
         if view > 0 && !justification.is_empty() {
@@ -349,7 +352,7 @@ impl Pbft {
     }
 
     fn decide(&mut self, view: u64, digest: B256, payload: Bytes, out: &mut Vec<Output>) {
-        if self.round.decided.is_some() || self.crypto.hash(&payload) != digest {
+        if self.round.decided.is_some() || self.crypto.digest(&payload) != digest {
             return;
         }
         self.round.decided = Some((digest, payload.clone()));
@@ -470,7 +473,7 @@ impl Pbft {
                 if view != self.view || !self.entered || from != self.leader(view) {
                     return;
                 }
-                if self.crypto.hash(&payload) != digest {
+                if self.crypto.digest(&payload) != digest {
                     return;
                 }
                 if self.round.proposals.contains_key(&view) {
@@ -589,6 +592,7 @@ impl Pbft {
             if let Some(proof) = self.commit_proof() {
                 out.push(Output::Broadcast(proof));
             }
+            self.resend_view_change(out);
             return;
         }
         self.view_started = self.now;
@@ -617,6 +621,20 @@ impl Pbft {
         self.send_view_change(target, out);
     }
 
+    /// Waiting for a new view: say our view change again every base timeout, so peers that
+    /// were down or disconnected when we first said it (their messages lost) can join; the
+    /// timeout to the next view doubles, the resends do not.
+    fn resend_view_change(&mut self, out: &mut Vec<Output>) {
+        if self.entered || self.now.saturating_sub(self.last_resend) < self.cfg.base_timeout_ms {
+            return;
+        }
+        self.last_resend = self.now;
+        if let Some(vc) = self.round.view_changes.get(&self.view).and_then(|v| v.get(&self.cfg.me))
+        {
+            out.push(Output::Broadcast(Message::ViewChange(vc.clone())));
+        }
+    }
+
     fn send_view_change(&mut self, target: u64, out: &mut Vec<Output>) {
         if target <= self.view {
             return;
@@ -624,6 +642,7 @@ impl Pbft {
         self.view = target;
         self.entered = false;
         self.view_started = self.now;
+        self.last_resend = self.now;
         self.round.proposing = None;
         self.persisted.view = target;
         out.push(Output::Persist(self.persisted.clone()));
@@ -719,7 +738,7 @@ impl Pbft {
         {
             return;
         }
-        if self.crypto.hash(&payload) != digest {
+        if self.crypto.digest(&payload) != digest {
             return;
         }
         let mut seen = BTreeSet::new();

@@ -9,6 +9,12 @@ pub type NodeIndex = u32;
 /// keyed hash in the simulation). Must be deterministic.
 pub trait Crypto {
     fn hash(&self, data: &[u8]) -> B256;
+    /// The digest of a proposal payload (what votes name). Defaults to its hash; a node
+    /// derives it from the block's proposal header so certificates can be checked against
+    /// the ledger's headers alone.
+    fn digest(&self, payload: &[u8]) -> B256 {
+        self.hash(payload)
+    }
     /// This node's signature over `digest`.
     fn sign(&self, digest: &B256) -> Bytes;
     /// Whether `sig` is `node`'s signature over `digest`.

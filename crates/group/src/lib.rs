@@ -9,8 +9,8 @@
 use alloy_primitives::{Address, B256, Bytes};
 use aurum_crypto::{CryptoSuite, KeyPair, PublicKey};
 use aurum_executor::{BlockContext, CallOutcome, ExecError, Executor};
-use aurum_ledger::{BlockCommit, Genesis, Ledger, LedgerError};
-use aurum_primitives::block::HEADER_VERSION;
+use aurum_ledger::{Genesis, Ledger, LedgerError};
+use aurum_primitives::block::{HEADER_VERSION, certificate_digest};
 use aurum_primitives::state::NodeRole;
 use aurum_primitives::{Block, CommitCertificate, Header, SealerSignature, VerifiedTx};
 use aurum_storage::KvStore;
@@ -22,6 +22,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::watch;
+
+mod decided;
+pub use decided::{
+    BlockRejected, CheckedBlock, ExecutedBlock, Sealer, encode_proposal, proposal_digest,
+};
 
 /// How many ancestor hashes BLOCKHASH can see (as in Ethereum).
 const BLOCKHASH_WINDOW: u64 = 256;
@@ -97,6 +102,8 @@ pub struct Group {
     recent_hashes: Mutex<BTreeMap<u64, B256>>,
     stopping: AtomicBool,
     sealer: Mutex<Option<JoinHandle<()>>>,
+    /// Consensus, sync and the solo sealer may race to commit a height: one at a time.
+    commit_lock: Mutex<()>,
     stats: Mutex<GroupStats>,
 }
 
@@ -140,6 +147,7 @@ impl Group {
             recent_hashes: Mutex::new(recent),
             stopping: AtomicBool::new(false),
             sealer: Mutex::new(None),
+            commit_lock: Mutex::new(()),
             stats: Mutex::new(GroupStats::default()),
         }))
     }
@@ -268,7 +276,6 @@ impl Group {
         let number = parent.number + 1;
         let Some(sealer_index) = self.sealer_index(number)? else { return Ok(None) };
         let params = self.params(number)?;
-        let latest = self.ledger.latest_state();
         let taken = self.pool.take_batch(params.tx_count_limit as usize, number, |address| {
             self.pool.account_nonce(address).unwrap_or(0)
         });
@@ -277,7 +284,7 @@ impl Group {
         }
         let txs: Vec<VerifiedTx> = taken.iter().map(|t| VerifiedTx::clone(t)).collect();
         let hashes: Vec<B256> = txs.iter().map(|t| t.hash).collect();
-        match self.execute_and_commit(&parent, sealer_index, &latest, &txs, &hashes) {
+        match self.execute_and_commit(&parent, sealer_index, &txs, &hashes) {
             Ok(stats) => Ok(Some(stats)),
             Err(e) => {
                 self.pool.return_batch(hashes);
@@ -290,63 +297,36 @@ impl Group {
         &self,
         parent: &Header,
         sealer_index: u32,
-        state: &aurum_ledger::StateView,
         txs: &[VerifiedTx],
         hashes: &[B256],
     ) -> Result<SealStats> {
         let number = parent.number + 1;
-        // The leader's clock, never behind the parent (replicas bound it under PBFT).
-        let timestamp_ms = now_ms().max(parent.timestamp_ms);
-        let started = Instant::now();
-        let ctx = self.block_context(number, timestamp_ms)?;
-        let executed = self.executor.execute_block(state, &ctx, txs)?;
-        let parent_hash = parent.hash(&*self.suite);
-        let mut header = Header {
+        let header = Header {
             version: HEADER_VERSION,
-            parent_hash,
+            parent_hash: parent.hash(&*self.suite),
             number,
-            timestamp_ms,
+            // The leader's clock, never behind the parent (replicas bound it under PBFT).
+            timestamp_ms: now_ms().max(parent.timestamp_ms),
             proposer: sealer_index,
             tx_root: Block::tx_root(&*self.suite, hashes),
             ..Default::default()
         };
-        let nodes = self.ledger.consensus_nodes_at(parent.number)?;
-        let state_root = executed.diff.state_root(&parent.state_root, &*self.suite);
-        header.finalize(
-            &*self.suite,
-            &executed.receipts,
-            state_root,
-            nodes.sealer_list_hash(number, &*self.suite),
-        );
+        let started = Instant::now();
+        let executed = self.execute_checked(&CheckedBlock { header, txs: txs.to_vec() })?;
         let execute = started.elapsed();
-        let hash = header.hash(&*self.suite);
+        let digest = certificate_digest(&*self.suite, &executed.header);
         let certificate = CommitCertificate {
-            block_hash: hash,
+            block_hash: executed.hash,
             signatures: vec![SealerSignature {
                 sealer_index,
-                signature: Bytes::from(self.node_key.sign(&hash)),
+                signature: Bytes::from(self.node_key.sign(&digest)),
             }],
         };
         let started = Instant::now();
-        self.ledger.commit(BlockCommit {
-            header: &header,
-            txs,
-            receipts: &executed.receipts,
-            diff: &executed.diff,
-            certificate: &certificate,
-        })?;
-        let commit = started.elapsed();
-        {
-            let mut stats = self.stats.lock();
-            stats.blocks += 1;
-            stats.txs += txs.len() as u64;
-            stats.execute += execute;
-            stats.commit += commit;
+        if !self.commit_executed(&executed, &certificate)? {
+            return Err(GroupError::UnknownBlock(number - 1));
         }
-        // Durable from here on: bookkeeping must not make the caller treat it as failed.
-        self.pool.on_committed(hashes.iter().copied());
-        self.after_commit(number, hash);
-        Ok(SealStats { number, txs: txs.len(), execute, commit })
+        Ok(SealStats { number, txs: txs.len(), execute, commit: started.elapsed() })
     }
 
     /// Bookkeeping once block `number` is durable: recent hashes, config caches, watchers.
@@ -455,6 +435,6 @@ fn chain_params(ledger: &Ledger, number: u64) -> Result<ChainParams> {
     })
 }
 
-fn now_ms() -> u64 {
+pub(crate) fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }

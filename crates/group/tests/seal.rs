@@ -73,10 +73,12 @@ fn seals_signed_blocks_and_resumes_after_reopen() {
             let cert = ledger.certificate(1).unwrap().unwrap();
             assert_eq!(cert.block_hash, header.hash(&**group.suite()));
             assert_eq!(cert.signatures.len(), 1);
-            group
-                .suite()
-                .verify(&node.public(), &cert.block_hash, &cert.signatures[0].signature)
-                .unwrap();
+            let digest = aurum_primitives::block::certificate_digest(&**group.suite(), &header);
+            group.suite().verify(&node.public(), &digest, &cert.signatures[0].signature).unwrap();
+            group.verify_certificate(&header, &cert).unwrap();
+            let mut forged = cert.clone();
+            forged.signatures[0].signature = Bytes::from(node.sign(&cert.block_hash));
+            assert!(group.verify_certificate(&header, &forged).is_err());
             for h in &hashes {
                 assert!(ledger.receipt(h).unwrap().unwrap().status.is_success());
             }

@@ -14,7 +14,9 @@
 use aurum_crypto::KeyPair;
 use aurum_group::{Group, GroupOptions};
 use aurum_ledger::Genesis;
+use aurum_network::{Network, NetworkConfig, NodeId, TlsFiles};
 use aurum_rpc::{Limits, Rpc};
+use aurum_sealer::Consortium;
 use aurum_storage::{KvStore, RocksConfig, RocksStore};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -43,6 +45,10 @@ pub enum NodeError {
     Group { group: String, source: aurum_group::GroupError },
     #[error("cannot listen on {addr}: {source} (is another node using the port?)")]
     Bind { addr: String, source: std::io::Error },
+    #[error("p2p network: {0}")]
+    Network(#[from] aurum_network::NetworkError),
+    #[error("group {group}: cannot start consensus: {source}")]
+    Consortium { group: String, source: aurum_sealer::StartError },
 }
 
 pub type Result<T, E = NodeError> = std::result::Result<T, E>;
@@ -57,6 +63,8 @@ pub struct NodeConfig {
     pub p2p: P2pSection,
     #[serde(default)]
     pub sealer: SealerSection,
+    #[serde(default)]
+    pub consensus: ConsensusSection,
     #[serde(default)]
     pub storage: StorageSection,
     #[serde(rename = "group")]
@@ -83,12 +91,61 @@ pub struct RpcSection {
     pub max_batch: usize,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+/// The peer-to-peer network. Without `listen` the node runs alone (a solo sealer).
+/// `blacklist`, `whitelist`, `peers` and the certificate files are re-read while the node
+/// runs: edit the file (or replace the certificate) and it applies within a second or two.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct P2pSection {
-    /// Peer-to-peer listener (used once the consortium network lands).
     #[serde(default)]
     pub listen: Option<String>,
+    /// Peers to dial ("ip:port").
+    #[serde(default)]
+    pub peers: Vec<String>,
+    /// Trusted CA certificates (PEM); several CAs may be trusted at once.
+    #[serde(default)]
+    pub ca_certs: Vec<PathBuf>,
+    /// This node's certificate chain (node certificate, then its agency's).
+    #[serde(default = "default_cert")]
+    pub cert: PathBuf,
+    /// This node's TLS key.
+    #[serde(default = "default_tls_key")]
+    pub key: PathBuf,
+    /// Node ids refused even with a valid certificate.
+    #[serde(default)]
+    pub blacklist: Vec<String>,
+    /// When set, only these node ids are admitted.
+    #[serde(default)]
+    pub whitelist: Option<Vec<String>>,
+    #[serde(default = "default_max_frame")]
+    pub max_frame_bytes: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsensusSection {
+    /// PBFT view timeout at view 0, in ms (doubles per view change).
+    #[serde(default = "default_view_timeout")]
+    pub view_timeout_ms: u64,
+}
+
+impl Default for ConsensusSection {
+    fn default() -> Self {
+        ConsensusSection { view_timeout_ms: default_view_timeout() }
+    }
+}
+
+fn default_cert() -> PathBuf {
+    "ssl.crt".into()
+}
+fn default_tls_key() -> PathBuf {
+    "ssl.key".into()
+}
+fn default_max_frame() -> usize {
+    aurum_network::DEFAULT_MAX_FRAME_BYTES
+}
+fn default_view_timeout() -> u64 {
+    3000
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -177,6 +234,9 @@ pub struct ReadyInfo {
 /// A running node.
 pub struct Node {
     groups: Vec<Arc<Group>>,
+    network: Option<Network>,
+    consortia: Vec<Consortium>,
+    watcher: Option<tokio::task::JoinHandle<()>>,
     ready: ReadyInfo,
     ready_file: PathBuf,
     stop_rpc: Option<oneshot::Sender<()>>,
@@ -237,13 +297,43 @@ impl Node {
             let id = genesis.group_id.clone();
             let group = Group::open(Arc::clone(&store), genesis, key.clone(), options.clone())
                 .map_err(|source| NodeError::Group { group: id.clone(), source })?;
-            group
-                .start_sealer()
-                .map_err(|source| NodeError::Group { group: id.clone(), source })?;
+            if config.p2p.listen.is_none() {
+                group
+                    .start_sealer()
+                    .map_err(|source| NodeError::Group { group: id.clone(), source })?;
+            }
             tracing::info!(group = %id, head = group.ledger().head_number().unwrap_or(0), "group open");
             groups.push(group);
         }
         let default_group = groups[0].id().to_string();
+
+        let (mut network, mut consortia, mut watcher) = (None, Vec::new(), None);
+        if config.p2p.listen.is_some() {
+            let net_config = network_config(&config.p2p, &dir, config_path)?;
+            let net = Network::start(net_config, key.clone(), aurum_crypto::suite(kind)).await?;
+            tracing::info!(p2p = %net.local_addr(), node_id = %key.public().to_hex(), "p2p network up");
+            let options = aurum_sealer::Options {
+                base_timeout_ms: config.consensus.view_timeout_ms,
+                min_seal_interval: Duration::from_millis(config.sealer.min_seal_interval_ms),
+            };
+            for g in &groups {
+                let c = Consortium::start(
+                    Arc::clone(g),
+                    net.clone(),
+                    Arc::clone(&store),
+                    key.clone(),
+                    options.clone(),
+                )
+                .map_err(|source| NodeError::Consortium { group: g.id().to_string(), source })?;
+                consortia.push(c);
+            }
+            watcher = Some(tokio::spawn(watch_p2p_config(
+                config_path.to_path_buf(),
+                config.p2p.clone(),
+                net.clone(),
+            )));
+            network = Some(net);
+        }
 
         let listener = tokio::net::TcpListener::bind(&config.rpc.listen)
             .await
@@ -280,7 +370,16 @@ impl Node {
         };
         write_atomic(&ready_file, &serde_json::to_vec_pretty(&ready).unwrap_or_default())?;
         tracing::info!(rpc = %ready.rpc_url, "node ready");
-        Ok(Node { groups, ready, ready_file, stop_rpc: Some(stop_tx), rpc_task: Some(rpc_task) })
+        Ok(Node {
+            groups,
+            network,
+            consortia,
+            watcher,
+            ready,
+            ready_file,
+            stop_rpc: Some(stop_tx),
+            rpc_task: Some(rpc_task),
+        })
     }
 
     pub fn ready(&self) -> &ReadyInfo {
@@ -305,13 +404,126 @@ impl Node {
                 abort.abort();
             }
         }
+        if let Some(w) = self.watcher.take() {
+            w.abort();
+        }
         let groups = std::mem::take(&mut self.groups);
+        let consortia = std::mem::take(&mut self.consortia);
         let _ = tokio::task::spawn_blocking(move || {
+            for c in consortia {
+                c.stop();
+            }
             for g in &groups {
                 g.stop();
             }
         })
         .await;
+        if let Some(net) = self.network.take() {
+            net.shutdown().await;
+        }
+    }
+}
+
+fn parse_node_ids(ids: &[String], path: &Path, what: &str) -> Result<Vec<NodeId>> {
+    ids.iter()
+        .map(|s| {
+            NodeId::from_hex(s.trim()).map_err(|e| NodeError::Config {
+                path: path.into(),
+                reason: format!("{what}: {s:?} is not a node id: {e}"),
+            })
+        })
+        .collect()
+}
+
+fn resolve_peers(peers: &[String], path: &Path) -> Result<Vec<SocketAddr>> {
+    peers
+        .iter()
+        .map(|p| {
+            p.parse::<SocketAddr>().map_err(|e| NodeError::Config {
+                path: path.into(),
+                reason: format!("p2p peer {p:?}: {e}"),
+            })
+        })
+        .collect()
+}
+
+fn network_config(p2p: &P2pSection, dir: &Path, config_path: &Path) -> Result<NetworkConfig> {
+    let listen = p2p.listen.as_deref().unwrap_or_default();
+    let listen = listen.parse::<SocketAddr>().map_err(|e| NodeError::Config {
+        path: config_path.into(),
+        reason: format!("p2p listen {listen:?}: {e}"),
+    })?;
+    Ok(NetworkConfig {
+        listen,
+        peers: resolve_peers(&p2p.peers, config_path)?,
+        tls: TlsFiles {
+            ca_certs: p2p.ca_certs.iter().map(|c| dir.join(c)).collect(),
+            cert_chain: dir.join(&p2p.cert),
+            key: dir.join(&p2p.key),
+        },
+        blacklist: parse_node_ids(&p2p.blacklist, config_path, "blacklist")?,
+        whitelist: match &p2p.whitelist {
+            Some(w) => Some(parse_node_ids(w, config_path, "whitelist")?),
+            None => None,
+        },
+        max_frame_bytes: p2p.max_frame_bytes,
+    })
+}
+
+fn modified(path: &Path) -> Option<std::time::SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+/// Applies edits of the `[p2p]` section (lists, peers) and replaced certificate files
+/// without a restart.
+async fn watch_p2p_config(config_path: PathBuf, mut current: P2pSection, network: Network) {
+    let dir = config_path.parent().unwrap_or(Path::new(".")).to_path_buf();
+    let cert_files = |p2p: &P2pSection| [dir.join(&p2p.cert), dir.join(&p2p.key)];
+    let mut config_time = modified(&config_path);
+    let mut cert_times = cert_files(&current).map(|f| modified(&f));
+    loop {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let now = modified(&config_path);
+        if now != config_time {
+            config_time = now;
+            match NodeConfig::load(&config_path) {
+                Ok(config) if config.p2p != current => {
+                    let p2p = config.p2p;
+                    let lists =
+                        parse_node_ids(&p2p.blacklist, &config_path, "blacklist").and_then(|b| {
+                            match &p2p.whitelist {
+                                Some(w) => {
+                                    Ok((b, Some(parse_node_ids(w, &config_path, "whitelist")?)))
+                                }
+                                None => Ok((b, None)),
+                            }
+                        });
+                    match lists {
+                        Ok((blacklist, whitelist)) => {
+                            tracing::info!(blacklisted = blacklist.len(), whitelist = ?whitelist.as_ref().map(|w| w.len()), "p2p lists reloaded");
+                            network.set_lists(blacklist, whitelist);
+                        }
+                        Err(e) => tracing::error!(error = %e, "p2p lists not reloaded"),
+                    }
+                    if let Ok(peers) = resolve_peers(&p2p.peers, &config_path) {
+                        for peer in peers {
+                            network.add_peer(peer);
+                        }
+                    }
+                    current = p2p;
+                }
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "config not reloaded"),
+            }
+        }
+        let times = cert_files(&current).map(|f| modified(&f));
+        if times != cert_times {
+            cert_times = times;
+            match network.reload_identity() {
+                Ok(()) => tracing::info!("node certificate reloaded"),
+                Err(e) => tracing::error!(error = %e, "node certificate not reloaded"),
+            }
+        }
     }
 }
 

@@ -4,8 +4,9 @@
 //!   timestamp, proposer and the tx root (a Merkle root over the tx hashes, so the tx list).
 //! - After execution the *final header* adds receipt root, state root, sealer list hash,
 //!   gas used and logs bloom; the block hash is the suite hash of the whole header.
-//! - The *commit certificate* (2f+1 sealer signatures over the block hash) is stored beside
-//!   the header, never inside what it signs. A block is final once its certificate exists.
+//! - The *commit certificate* (2f+1 sealer signatures over [`certificate_digest`], which
+//!   binds the proposal hash and the block hash) is stored beside the header, never inside
+//!   what it signs. A block is final once its certificate exists.
 
 use crate::codec::{DecodeError, decode_exact, split_tag};
 use crate::merkle::merkle_root;
@@ -152,7 +153,36 @@ struct BlockRlp {
     txs: Vec<Bytes>,
 }
 
-/// One sealer's signature over a block hash.
+/// What each sealer signs to certify a final header: the PBFT checkpoint vote,
+/// `H(0x03 || number || 0u64 || proposal_hash || block_hash)` (big-endian numbers). It names
+/// both what was ordered and what executing it produced, and is computable from the header
+/// alone, so anyone holding a header and its certificate can check it.
+pub fn certificate_digest(suite: &dyn CryptoSuite, header: &Header) -> B256 {
+    certificate_digest_parts(
+        suite,
+        header.number,
+        &header.proposal_hash(suite),
+        &header.hash(suite),
+    )
+}
+
+/// [`certificate_digest`] from its parts.
+pub fn certificate_digest_parts(
+    suite: &dyn CryptoSuite,
+    number: u64,
+    proposal_hash: &B256,
+    block_hash: &B256,
+) -> B256 {
+    let mut buf = Vec::with_capacity(1 + 16 + 64);
+    buf.push(0x03);
+    buf.extend_from_slice(&number.to_be_bytes());
+    buf.extend_from_slice(&0u64.to_be_bytes());
+    buf.extend_from_slice(proposal_hash.as_slice());
+    buf.extend_from_slice(block_hash.as_slice());
+    suite.hash(&buf)
+}
+
+/// One sealer's signature over a block's [`certificate_digest`].
 #[derive(Debug, Clone, PartialEq, Eq, RlpEncodable, RlpDecodable)]
 pub struct SealerSignature {
     /// Index in the sealer list in effect at the block's height.
@@ -160,7 +190,8 @@ pub struct SealerSignature {
     pub signature: Bytes,
 }
 
-/// 2f+1 (by weight) sealer signatures over the block hash; stored beside the header.
+/// 2f+1 (by weight) sealer signatures over the block's [`certificate_digest`]; stored beside
+/// the header.
 #[derive(Debug, Clone, Default, PartialEq, Eq, RlpEncodable, RlpDecodable)]
 pub struct CommitCertificate {
     pub block_hash: B256,

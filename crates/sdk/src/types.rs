@@ -245,9 +245,17 @@ pub struct RpcBlock {
 pub struct Block {
     pub hash: B256,
     pub header: Header,
-    /// The commit certificate's signatures (over `hash`).
+    /// The commit certificate's signatures (over [`Block::certificate_digest`]).
     pub signatures: Vec<SealerSignature>,
     pub transactions: Option<BlockTxs>,
+}
+
+impl Block {
+    /// What each sealer signed to certify this block: binds its proposal hash and its hash
+    /// (see `aurum_primitives::block::certificate_digest`).
+    pub fn certificate_digest(&self, suite: &dyn aurum_crypto::CryptoSuite) -> B256 {
+        aurum_primitives::block::certificate_digest(suite, &self.header)
+    }
 }
 
 /// A Merkle inclusion proof as served (`leaf` is a tx hash or a receipt's suite hash).

@@ -153,6 +153,8 @@ pub struct TxPool {
     arrived: Condvar,
     admitted: AtomicU64,
     admit_nanos: AtomicU64,
+    /// Txs admitted from clients since the gossip task last looked (None: no gossip).
+    gossip: Mutex<Option<Vec<Arc<VerifiedTx>>>>,
 }
 
 impl TxPool {
@@ -167,6 +169,7 @@ impl TxPool {
             arrived: Condvar::new(),
             admitted: AtomicU64::new(0),
             admit_nanos: AtomicU64::new(0),
+            gossip: Mutex::new(None),
         }
     }
 
@@ -184,7 +187,7 @@ impl TxPool {
             return Err(AdmitError::TooLarge { size: bytes.len(), max: MAX_TX_BYTES });
         }
         // Decoding is exact, so `bytes` is the tx's encoding: no need to encode it again.
-        self.timed_admit(Transaction::decode(bytes)?)
+        self.timed_admit(Transaction::decode(bytes)?, true)
     }
 
     /// Verifies and admits a decoded tx; returns its hash.
@@ -193,12 +196,32 @@ impl TxPool {
         if size > MAX_TX_BYTES {
             return Err(AdmitError::TooLarge { size, max: MAX_TX_BYTES });
         }
-        self.timed_admit(tx)
+        self.timed_admit(tx, true)
     }
 
-    fn timed_admit(&self, tx: Transaction) -> Result<B256, AdmitError> {
+    /// Admits txs gossiped by a peer, verifying their signatures in parallel. They are not
+    /// gossiped again (every sealer is linked to every other). Returns how many were new.
+    pub fn submit_from_peer(&self, txs: Vec<Transaction>) -> usize {
+        use rayon::prelude::*;
+        txs.into_par_iter()
+            .filter(|tx| tx.encode().len() <= MAX_TX_BYTES)
+            .map(|tx| self.timed_admit(tx, false).is_ok() as usize)
+            .sum()
+    }
+
+    /// Starts collecting client txs for gossip (see [`TxPool::take_gossip`]).
+    pub fn enable_gossip(&self) {
+        self.gossip.lock().get_or_insert_with(Vec::new);
+    }
+
+    /// Client txs admitted since the last call, to send to peers.
+    pub fn take_gossip(&self) -> Vec<Arc<VerifiedTx>> {
+        self.gossip.lock().as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
+    fn timed_admit(&self, tx: Transaction, from_client: bool) -> Result<B256, AdmitError> {
         let started = std::time::Instant::now();
-        let result = self.admit(tx);
+        let result = self.admit(tx, from_client);
         if result.is_ok() {
             self.admitted.fetch_add(1, Ordering::Relaxed);
             self.admit_nanos.fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
@@ -215,7 +238,7 @@ impl TxPool {
     }
 
     /// Every check but size (the caller's, from bytes it already has).
-    fn admit(&self, tx: Transaction) -> Result<B256, AdmitError> {
+    fn admit(&self, tx: Transaction, from_client: bool) -> Result<B256, AdmitError> {
         // Signature checks are the expensive part: done before taking the lock.
         let verified = tx.verify(&*self.suite).map_err(AdmitError::BadSignature)?;
         verified
@@ -257,7 +280,11 @@ impl TxPool {
         let seq = inner.next_seq;
         inner.next_seq += 1;
         inner.order.insert(seq, hash);
-        inner.by_hash.insert(hash, Entry { seq, tx: Arc::new(verified), in_flight: false });
+        let verified = Arc::new(verified);
+        if from_client && let Some(outbox) = self.gossip.lock().as_mut() {
+            outbox.push(Arc::clone(&verified));
+        }
+        inner.by_hash.insert(hash, Entry { seq, tx: verified, in_flight: false });
         drop(inner);
         self.arrived.notify_all();
         Ok(hash)

@@ -27,9 +27,39 @@ pub fn build_chain(dir: &Path, extra: &[&str]) {
     assert!(out.status.success(), "build-chain failed: {}", String::from_utf8_lossy(&out.stderr));
 }
 
+/// Creates an `n`-node chain in `dir` on free ports (RPC base, P2P base) with extra flags.
+pub fn build_consortium(dir: &Path, n: u16, extra: &[&str]) {
+    let rpc = free_port_range(n + 2).to_string();
+    let p2p = free_port_range(n + 2).to_string();
+    let out = Command::new(BIN)
+        .args(["build-chain", "--nodes", &n.to_string(), "--rpc-port", &rpc, "--p2p-port", &p2p])
+        .arg("--dir")
+        .arg(dir)
+        .args(extra)
+        .output()
+        .expect("run aurum build-chain");
+    assert!(out.status.success(), "build-chain failed: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// A base port with `n` free ports after it (checked by binding them), away from the
+/// ephemeral range so outgoing connections do not take them meanwhile.
+pub fn free_port_range(n: u16) -> u16 {
+    static NEXT: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(0);
+    let seed = (std::process::id() as u16).wrapping_mul(97) % 200;
+    loop {
+        let k = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let base = 20_000 + (seed + k * 11) % 2000 * 10;
+        let all_free = (0..n).all(|i| std::net::TcpListener::bind(("127.0.0.1", base + i)).is_ok());
+        if all_free {
+            return base;
+        }
+    }
+}
+
 /// A running `aurum node`; killed (by pid) when dropped.
 pub struct TestNode {
     pub dir: PathBuf,
+    pub index: usize,
     child: Option<Child>,
     pub ready: Value,
 }
@@ -37,7 +67,12 @@ pub struct TestNode {
 impl TestNode {
     /// Starts node 0 of the chain in `dir` and waits (up to 120 s) until it serves.
     pub fn start(dir: &Path) -> TestNode {
-        let node_dir = dir.join("node0");
+        Self::start_node(dir, 0)
+    }
+
+    /// Starts node `index` of the chain in `dir` and waits (up to 120 s) until it serves.
+    pub fn start_node(dir: &Path, index: usize) -> TestNode {
+        let node_dir = dir.join(format!("node{index}"));
         let _ = std::fs::remove_file(node_dir.join("ready.json"));
         let log = std::fs::OpenOptions::new()
             .create(true)
@@ -53,7 +88,8 @@ impl TestNode {
             .stderr(log)
             .spawn()
             .expect("spawn aurum node");
-        let mut node = TestNode { dir: dir.to_path_buf(), child: Some(child), ready: Value::Null };
+        let mut node =
+            TestNode { dir: dir.to_path_buf(), index, child: Some(child), ready: Value::Null };
         let deadline = Instant::now() + Duration::from_secs(120);
         loop {
             if let Ok(text) = std::fs::read(node_dir.join("ready.json"))
@@ -106,8 +142,17 @@ impl TestNode {
         }
     }
 
+    pub fn is_running(&self) -> bool {
+        self.child.is_some()
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join(format!("node{}/node.log", self.index)))
+            .unwrap_or_default()
+    }
+
     pub fn log_tail(&self) -> String {
-        let text = std::fs::read_to_string(self.dir.join("node0/node.log")).unwrap_or_default();
+        let text = self.log();
         let lines: Vec<&str> = text.lines().collect();
         lines[lines.len().saturating_sub(40)..].join("\n")
     }

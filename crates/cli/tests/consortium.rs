@@ -1,0 +1,536 @@
+//! Four-node PBFT chains from `aurum build-chain`, as real processes on 127.0.0.1: crashes
+//! and catch-up, 20 rounds of kill -9 under load, certificate admission and refusals, a
+//! certificate rotated on a live node, and an observer added at run time then promoted.
+
+mod common;
+
+use aurum_network::pki::{self, Issuer};
+use aurum_sdk::{Address, Client, DynSolValue, JsonAbi, KeyPair, SuiteKind, TxRequest, U256, abi};
+use common::*;
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+use tokio::runtime::Runtime;
+use tokio::sync::Mutex;
+
+/// (block number, block hash) each receipt named, by tx hash.
+type Seen = Arc<Mutex<HashMap<aurum_sdk::B256, (u64, aurum_sdk::B256)>>>;
+
+const CONSENSUS: Address =
+    Address::new([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10, 0x03]);
+
+fn kind(sm: bool) -> SuiteKind {
+    if sm { SuiteKind::Sm2Sm3 } else { SuiteKind::Secp256k1Keccak }
+}
+
+fn chain_flags(sm: bool) -> Vec<&'static str> {
+    let mut flags = vec!["--min-seal-ms", "50", "--view-timeout-ms", "1000"];
+    if sm {
+        flags.push("--sm");
+    }
+    flags
+}
+
+fn head(rt: &Runtime, url: &str) -> Option<u64> {
+    rt.block_on(async {
+        let client = Client::connect(url.to_string(), "group0").await.ok()?;
+        client.block_number().await.ok()
+    })
+}
+
+/// Waits (up to `secs`) until `cond` holds, polling every 100 ms.
+fn wait_until(what: &str, secs: u64, mut cond: impl FnMut() -> bool, logs: impl Fn() -> String) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}\n{}", logs());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn all_logs(nodes: &[TestNode]) -> String {
+    nodes
+        .iter()
+        .map(|n| format!("--- node{} ---\n{}", n.index, n.log_tail()))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Deploys the test token through `url`; returns (token, transfer call data).
+fn deploy_token(rt: &Runtime, url: &str, key: &KeyPair) -> (Address, aurum_sdk::Bytes) {
+    let (abi, bytecode) = aurum_sdk::load_artifact(artifact("AurumToken")).unwrap();
+    let token = rt.block_on(async {
+        let client = Client::connect(url.to_string(), "group0").await.unwrap();
+        let args = [
+            DynSolValue::String("Consortium".into()),
+            DynSolValue::String("CT".into()),
+            DynSolValue::Uint(U256::from(10u64).pow(U256::from(30u64)), 256),
+        ];
+        client.deploy(key, &abi, &bytecode, &args).await.unwrap().address
+    });
+    let recipient = Address::repeat_byte(0x42);
+    let transfer = abi::find_function(&abi, "transfer", 2).unwrap().clone();
+    let input = abi::encode_call(&transfer, &[recipient.into(), U256::from(1u64).into()]).unwrap();
+    (token, input)
+}
+
+/// Senders keeping txs in flight against one node, recording every receipt, until stopped.
+struct Load {
+    stop: Arc<AtomicBool>,
+    workers: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Load {
+    fn start(
+        rt: &Runtime,
+        url: &str,
+        key: &Arc<KeyPair>,
+        token: Address,
+        input: &aurum_sdk::Bytes,
+        seen: &Seen,
+    ) -> Load {
+        let stop = Arc::new(AtomicBool::new(false));
+        let workers = (0..2)
+            .map(|_| {
+                let (url, key, input, seen, stop) = (
+                    url.to_string(),
+                    Arc::clone(key),
+                    input.clone(),
+                    Arc::clone(seen),
+                    Arc::clone(&stop),
+                );
+                rt.spawn(async move {
+                    let Ok(client) = Client::connect(url, "group0").await else { return };
+                    while !stop.load(Ordering::Relaxed) {
+                        let mut batch = Vec::new();
+                        for _ in 0..20 {
+                            match client
+                                .send_transaction(&key, TxRequest::call(token, input.clone()))
+                                .await
+                            {
+                                Ok(h) => batch.push(h),
+                                Err(_) => return,
+                            }
+                        }
+                        for h in batch {
+                            match client.wait_for_receipt(h, Duration::from_secs(60)).await {
+                                Ok(r) => {
+                                    seen.lock().await.insert(h, (r.block_number, r.block_hash));
+                                }
+                                Err(_) => return,
+                            }
+                        }
+                    }
+                })
+            })
+            .collect();
+        Load { stop, workers }
+    }
+
+    fn finish(self, rt: &Runtime) {
+        self.stop.store(true, Ordering::Relaxed);
+        for w in self.workers {
+            let _ = rt.block_on(w);
+        }
+    }
+}
+
+/// Every node reports the same block hash at every height up to the lowest head.
+fn assert_no_fork(rt: &Runtime, nodes: &[TestNode]) -> u64 {
+    let urls: Vec<String> = nodes.iter().map(|n| n.url()).collect();
+    rt.block_on(async {
+        let mut clients = Vec::new();
+        for u in &urls {
+            clients.push(Client::connect(u.clone(), "group0").await.unwrap());
+        }
+        let mut low = u64::MAX;
+        for c in &clients {
+            low = low.min(c.block_number().await.unwrap());
+        }
+        for number in 0..=low {
+            let first = clients[0].block_hash_by_number(number).await.unwrap();
+            for (k, c) in clients.iter().enumerate().skip(1) {
+                assert_eq!(
+                    c.block_hash_by_number(number).await.unwrap(),
+                    first,
+                    "node{k} differs from node0 at height {number}"
+                );
+            }
+        }
+        low
+    })
+}
+
+/// Waits until every node has the same head (the chain idle), then checks for forks.
+fn wait_converged(rt: &Runtime, nodes: &[TestNode], secs: u64) -> u64 {
+    wait_until(
+        "all nodes to reach the same head",
+        secs,
+        || {
+            let heads: Vec<Option<u64>> = nodes.iter().map(|n| head(rt, &n.url())).collect();
+            heads.iter().all(|h| h.is_some() && *h == heads[0])
+        },
+        || all_logs(nodes),
+    );
+    assert_no_fork(rt, nodes)
+}
+
+fn crash_and_catch_up(sm: bool) {
+    let _serial = serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("chain");
+    build_consortium(&dir, 4, &chain_flags(sm));
+    let rt = runtime();
+    let mut nodes: Vec<TestNode> = (0..4).map(|k| TestNode::start_node(&dir, k)).collect();
+    let url3 = nodes[3].url();
+    let key = Arc::new(KeyPair::generate(kind(sm)));
+    let (token, input) = deploy_token(&rt, &url3, &key);
+    let seen: Seen = Arc::default();
+    let load = Load::start(&rt, &url3, &key, token, &input, &seen);
+
+    let progress = |rt: &Runtime, nodes: &[TestNode], blocks: u64| {
+        let start = head(rt, &url3).unwrap();
+        wait_until(
+            &format!("{blocks} more blocks after height {start}"),
+            90,
+            || head(rt, &url3).unwrap_or(0) >= start + blocks,
+            || all_logs(nodes),
+        );
+    };
+    progress(&rt, &nodes, 3);
+    // One of four down: 3 ≥ 2f+1, the chain goes on (through view changes when it leads).
+    nodes[0].kill9();
+    progress(&rt, &nodes, 5);
+    // Two down: no quorum, no block — and no fork.
+    nodes[1].kill9();
+    std::thread::sleep(Duration::from_secs(1));
+    let halted_at = head(&rt, &url3).unwrap();
+    std::thread::sleep(Duration::from_secs(4));
+    for k in [2, 3] {
+        let h = head(&rt, &nodes[k].url()).unwrap();
+        assert!(h <= halted_at + 1, "node{k} committed {h} > {halted_at} without a quorum");
+    }
+    // Both back: they catch up and the chain moves again.
+    nodes[0] = TestNode::start_node(&dir, 0);
+    nodes[1] = TestNode::start_node(&dir, 1);
+    progress(&rt, &nodes, 3);
+    load.finish(&rt);
+    let height = wait_converged(&rt, &nodes, 120);
+    assert!(height > halted_at);
+    // Every acknowledged tx is where its receipt said, on every node.
+    let seen = rt.block_on(async { seen.lock().await.clone() });
+    assert!(!seen.is_empty());
+    rt.block_on(async {
+        for n in &nodes {
+            let client = Client::connect(n.url(), "group0").await.unwrap();
+            for (hash, (number, block_hash)) in seen.iter().take(200) {
+                let r = client.receipt(*hash).await.unwrap().expect("acknowledged tx present");
+                assert_eq!((r.block_number, r.block_hash), (*number, *block_hash));
+            }
+        }
+    });
+    for n in &mut nodes {
+        n.stop();
+    }
+}
+
+#[test]
+fn four_nodes_survive_one_crash_halt_at_two_and_catch_up() {
+    crash_and_catch_up(false);
+}
+
+#[test]
+fn four_nodes_survive_one_crash_halt_at_two_and_catch_up_sm() {
+    crash_and_catch_up(true);
+}
+
+#[test]
+fn twenty_rounds_of_kill_nine_lose_no_acknowledged_tx() {
+    let _serial = serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("chain");
+    build_consortium(&dir, 4, &chain_flags(false));
+    let rt = runtime();
+    let mut nodes: Vec<TestNode> = (0..4).map(|k| TestNode::start_node(&dir, k)).collect();
+    let key = Arc::new(KeyPair::generate(SuiteKind::Secp256k1Keccak));
+    let (token, input) = deploy_token(&rt, &nodes[0].url(), &key);
+    let seen: Seen = Arc::default();
+    let mut rng = 0x2545_f491_4f6c_dd1du64;
+    for round in 0..20 {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        let victim = (rng % 4) as usize;
+        let target = (victim + 1 + (rng / 4 % 3) as usize) % 4;
+        let load = Load::start(&rt, &nodes[target].url(), &key, token, &input, &seen);
+        let count = || rt.block_on(async { seen.lock().await.len() });
+        let before = count();
+        wait_until(
+            &format!("round {round}: load going"),
+            90,
+            || count() >= before + 40,
+            || all_logs(&nodes),
+        );
+        nodes[victim].kill9();
+        let before = count();
+        wait_until(
+            &format!("round {round}: progress without node{victim}"),
+            90,
+            || count() >= before + 40,
+            || all_logs(&nodes),
+        );
+        nodes[victim] = TestNode::start_node(&dir, victim);
+        load.finish(&rt);
+    }
+    wait_converged(&rt, &nodes, 120);
+    let seen = rt.block_on(async { seen.lock().await.clone() });
+    // Same hash at every height on all nodes, so checking each receipt on one node (in
+    // turn) checks it on all.
+    rt.block_on(async {
+        let mut clients = Vec::new();
+        for n in &nodes {
+            clients.push(Client::connect(n.url(), "group0").await.unwrap());
+        }
+        for (i, (hash, (number, block_hash))) in seen.iter().enumerate() {
+            let r = clients[i % 4]
+                .receipt(*hash)
+                .await
+                .unwrap()
+                .unwrap_or_else(|| panic!("acknowledged tx {hash} missing on node{}", i % 4));
+            assert_eq!((r.block_number, r.block_hash), (*number, *block_hash), "tx {hash} moved");
+        }
+    });
+    for n in &mut nodes {
+        n.stop();
+    }
+}
+
+fn set_node_files(node_dir: &Path, chain: &str, key: &str) {
+    pki::write_node_files(node_dir, chain, key).unwrap();
+}
+
+fn node_id_of(dir: &Path, k: usize, sm: bool) -> aurum_crypto::PublicKey {
+    KeyPair::load_for(kind(sm), dir.join(format!("node{k}/node.pem"))).unwrap().public()
+}
+
+/// Sets `blacklist` in the config of nodes 0..n (they reload it without a restart).
+fn set_blacklist(dir: &Path, n: usize, ids: &[String]) {
+    for k in 0..n {
+        let path = dir.join(format!("node{k}/config.toml"));
+        let mut config: toml::Table = std::fs::read_to_string(&path).unwrap().parse().unwrap();
+        let p2p = config.get_mut("p2p").unwrap().as_table_mut().unwrap();
+        p2p.insert(
+            "blacklist".into(),
+            toml::Value::Array(ids.iter().map(|i| i.clone().into()).collect()),
+        );
+        std::fs::write(&path, toml::to_string(&config).unwrap()).unwrap();
+    }
+}
+
+fn add_node(dir: &Path) -> usize {
+    let out = std::process::Command::new(BIN)
+        .args([
+            "add-node",
+            "--rpc-port",
+            "0",
+            "--p2p-port",
+            &free_port_range(1).to_string(),
+            "--dir",
+        ])
+        .arg(dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "add-node: {}", String::from_utf8_lossy(&out.stderr));
+    let mut k = 0;
+    while dir.join(format!("node{}", k + 1)).exists() {
+        k += 1;
+    }
+    k
+}
+
+fn admission_and_membership(sm: bool) {
+    let _serial = serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("chain");
+    build_consortium(&dir, 4, &chain_flags(sm));
+    let rt = runtime();
+    let mut nodes: Vec<TestNode> = (0..4).map(|k| TestNode::start_node(&dir, k)).collect();
+    let new = add_node(&dir);
+    assert_eq!(new, 4);
+    let new_dir = dir.join("node4");
+    let new_id = node_id_of(&dir, 4, sm);
+    let agency = Issuer::load(&dir.join("agency"), "agency").unwrap();
+    let now = SystemTime::now();
+    let day = Duration::from_secs(86_400);
+    let refused = |nodes: &[TestNode], extra: &TestNode, needle: &str| {
+        nodes
+            .iter()
+            .chain(std::iter::once(extra))
+            .any(|n| n.log().lines().any(|l| l.contains("refused peer") && l.contains(needle)))
+    };
+
+    // A certificate from a CA the chain does not trust.
+    let foreign =
+        Issuer::new_ca("foreign-ca", 30).unwrap().new_agency("foreign-agency", 30).unwrap();
+    let (chain, key) = foreign.issue_node("node4", &new_id, now - day, now + day).unwrap();
+    set_node_files(&new_dir, &chain, &key);
+    let mut n4 = TestNode::start_node(&dir, 4);
+    wait_until(
+        "a foreign-CA refusal",
+        60,
+        || refused(&nodes, &n4, "does not chain to any trusted CA"),
+        || all_logs(&nodes),
+    );
+    n4.kill9();
+
+    // An expired certificate from the chain's own agency.
+    let (chain, key) = agency.issue_node("node4", &new_id, now - 3 * day, now - day).unwrap();
+    set_node_files(&new_dir, &chain, &key);
+    let mut n4 = TestNode::start_node(&dir, 4);
+    wait_until(
+        "an expired-certificate refusal",
+        60,
+        || refused(&nodes, &n4, "expired"),
+        || all_logs(&nodes),
+    );
+    n4.kill9();
+
+    // A valid certificate, but blacklisted (applied without restarting anyone).
+    let (chain, key) = agency.issue_node("node4", &new_id, now - day, now + 30 * day).unwrap();
+    set_node_files(&new_dir, &chain, &key);
+    set_blacklist(&dir, 4, &[new_id.to_hex()]);
+    wait_until(
+        "blacklist reloaded",
+        30,
+        || nodes.iter().all(|n| n.log().contains("p2p lists reloaded")),
+        || all_logs(&nodes),
+    );
+    let n4 = TestNode::start_node(&dir, 4);
+    wait_until(
+        "a blacklist refusal",
+        60,
+        || refused(&nodes, &n4, "is blacklisted"),
+        || all_logs(&nodes),
+    );
+
+    // Lifted: node4 connects and syncs the chain (as nobody yet: it only follows).
+    set_blacklist(&dir, 4, &[]);
+    let key = Arc::new(KeyPair::generate(kind(sm)));
+    let url0 = nodes[0].url();
+    let (token, input) = deploy_token(&rt, &url0, &key);
+    let target = head(&rt, &url0).unwrap();
+    wait_until(
+        "node4 synced",
+        90,
+        || head(&rt, &n4.url()).unwrap_or(0) >= target,
+        || all_logs(&nodes),
+    );
+
+    // An observer added at run time by the admin follows new blocks.
+    let admin = KeyPair::load_for(kind(sm), dir.join("accounts/admin.pem")).unwrap();
+    let consensus = JsonAbi::parse([
+        "function addObserver(string nodeId) returns (int32)",
+        "function addSealer(string nodeId, uint256 weight) returns (int32)",
+    ])
+    .unwrap();
+    rt.block_on(async {
+        let client = Client::connect(url0.clone(), "group0").await.unwrap();
+        let out = client
+            .send(
+                &admin,
+                CONSENSUS,
+                &consensus,
+                "addObserver",
+                &[DynSolValue::String(new_id.to_hex())],
+            )
+            .await
+            .unwrap();
+        assert!(
+            matches!(&out.output[0], DynSolValue::Int(code, 32) if code.is_zero()),
+            "addObserver returned {:?}",
+            out.output
+        );
+        assert!(client.observer_list().await.unwrap().contains(&new_id.to_hex()));
+        client.send_and_wait(&key, TxRequest::call(token, input.clone())).await.unwrap();
+    });
+    let target = head(&rt, &url0).unwrap();
+    wait_until(
+        "observer follows",
+        60,
+        || head(&rt, &n4.url()).unwrap_or(0) >= target,
+        || all_logs(&nodes),
+    );
+
+    // Promoted to sealer, it votes: with node0 down, 4 of 5 sealers are needed, node4 among them.
+    rt.block_on(async {
+        let client = Client::connect(url0.clone(), "group0").await.unwrap();
+        client
+            .send(
+                &admin,
+                CONSENSUS,
+                &consensus,
+                "addSealer",
+                &[DynSolValue::String(new_id.to_hex()), DynSolValue::Uint(U256::from(1u64), 256)],
+            )
+            .await
+            .unwrap();
+        assert_eq!(client.sealer_list().await.unwrap().len(), 5);
+    });
+    nodes[0].kill9();
+    let url1 = nodes[1].url();
+    rt.block_on(async {
+        let client = Client::connect(url1.clone(), "group0")
+            .await
+            .unwrap()
+            .with_receipt_timeout(Duration::from_secs(90));
+        for _ in 0..3 {
+            let r =
+                client.send_and_wait(&key, TxRequest::call(token, input.clone())).await.unwrap();
+            assert_eq!(r.status, 0);
+        }
+    });
+    nodes[0] = TestNode::start_node(&dir, 0);
+
+    // node1 rotates to a certificate from another agency of the same CA, without a restart;
+    // a peer that reconnects sees the new certificate and the chain goes on.
+    let ca = Issuer::load(&dir.join("ca"), "ca").unwrap();
+    let agency_b = ca.new_agency("agency-b", 30).unwrap();
+    let id1 = node_id_of(&dir, 1, sm);
+    let (chain, key1) =
+        agency_b.issue_node("node1-rotated", &id1, now - day, now + 30 * day).unwrap();
+    set_node_files(&dir.join("node1"), &chain, &key1);
+    wait_until(
+        "node1 reloads its certificate",
+        30,
+        || nodes[1].log().contains("node certificate reloaded"),
+        || all_logs(&nodes),
+    );
+    nodes[2].kill9();
+    nodes[2] = TestNode::start_node(&dir, 2);
+    wait_until(
+        "node2 sees node1's new certificate",
+        60,
+        || nodes[2].log().contains("\"node1-rotated\""),
+        || all_logs(&nodes),
+    );
+    rt.block_on(async {
+        let client = Client::connect(url1.clone(), "group0").await.unwrap();
+        client.send_and_wait(&key, TxRequest::call(token, input.clone())).await.unwrap();
+    });
+    nodes.push(n4);
+    wait_converged(&rt, &nodes, 120);
+    for n in &mut nodes {
+        n.stop();
+    }
+}
+
+#[test]
+fn admission_refusals_rotation_and_an_observer_promoted() {
+    admission_and_membership(false);
+}
+
+#[test]
+fn admission_refusals_rotation_and_an_observer_promoted_sm() {
+    admission_and_membership(true);
+}

@@ -1,0 +1,415 @@
+//! Blocks decided by several sealers: the proposal a leader sends, the checks every replica
+//! makes before voting for it, executing a decided proposal, and committing with a commit
+//! certificate — one from consensus, or one downloaded by sync and checked against the
+//! sealer list in effect at that height.
+//!
+//! A proposal carries the txs themselves (not only their hashes), so a replica or a lagging
+//! node never depends on the leader for data it has to vote on. Its digest (what votes name)
+//! is the proposal hash of the header it implies, so a stored header alone lets anyone check
+//! a certificate.
+
+use crate::{Group, GroupError, Result, now_ms};
+use alloy_primitives::{B256, Bytes};
+use alloy_rlp::{RlpDecodable, RlpEncodable};
+use aurum_crypto::{CryptoSuite, PublicKey};
+use aurum_executor::BlockContext;
+use aurum_ledger::BlockCommit;
+use aurum_primitives::block::{HEADER_VERSION, certificate_digest};
+use aurum_primitives::codec::{decode_exact, split_tag};
+use aurum_primitives::{
+    Block, CommitCertificate, Header, Receipt, StateDiff, Transaction, VerifiedTx,
+};
+use rayon::prelude::*;
+use std::collections::BTreeSet;
+use std::time::Instant;
+
+const PROPOSAL_TAG: u8 = 0x04;
+/// How far ahead of a replica's clock a proposal's timestamp may be.
+const MAX_CLOCK_AHEAD_MS: u64 = 15_000;
+/// A native tx's block limit may be at most this far past the head (as in the pool).
+const BLOCK_LIMIT_WINDOW: u64 = 1000;
+
+#[derive(RlpEncodable, RlpDecodable)]
+struct ProposalRlp {
+    version: u32,
+    parent_hash: B256,
+    number: u64,
+    timestamp_ms: u64,
+    proposer: u32,
+    txs: Vec<Bytes>,
+}
+
+/// A sealer in effect at some height: its node id and weight, in leader-rotation order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sealer {
+    pub node_id: PublicKey,
+    pub weight: u64,
+}
+
+/// A proposal that passed every check: its header (proposal fields) and verified txs.
+#[derive(Debug, Clone)]
+pub struct CheckedBlock {
+    pub header: Header,
+    pub txs: Vec<VerifiedTx>,
+}
+
+/// A checked block after execution: the final header and what to commit.
+#[derive(Debug, Clone)]
+pub struct ExecutedBlock {
+    pub header: Header,
+    pub hash: B256,
+    pub txs: Vec<VerifiedTx>,
+    pub receipts: Vec<Receipt>,
+    pub diff: StateDiff,
+}
+
+/// Why a proposal or a downloaded block was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum BlockRejected {
+    #[error("malformed proposal: {0}")]
+    Malformed(String),
+    #[error("block {number} does not follow the head {head} (parent hash or number differs)")]
+    NotNext { number: u64, head: u64 },
+    #[error("{0}")]
+    Invalid(String),
+    #[error("certificate: {0}")]
+    Certificate(String),
+    #[error(transparent)]
+    Group(#[from] GroupError),
+}
+
+fn decode_proposal(payload: &[u8]) -> std::result::Result<ProposalRlp, BlockRejected> {
+    let (tag, body) = split_tag(payload).map_err(|e| BlockRejected::Malformed(e.to_string()))?;
+    if tag != PROPOSAL_TAG {
+        return Err(BlockRejected::Malformed(format!("unknown proposal tag {tag}")));
+    }
+    decode_exact(body).map_err(|e| BlockRejected::Malformed(e.to_string()))
+}
+
+fn proposal_header(p: &ProposalRlp, tx_root: B256) -> Header {
+    Header {
+        version: p.version,
+        parent_hash: p.parent_hash,
+        number: p.number,
+        timestamp_ms: p.timestamp_ms,
+        proposer: p.proposer,
+        tx_root,
+        ..Default::default()
+    }
+}
+
+/// Encodes a proposal for (header's proposal fields, txs).
+pub fn encode_proposal(header: &Header, txs: &[Transaction]) -> Vec<u8> {
+    let rlp = ProposalRlp {
+        version: header.version,
+        parent_hash: header.parent_hash,
+        number: header.number,
+        timestamp_ms: header.timestamp_ms,
+        proposer: header.proposer,
+        txs: txs.iter().map(|t| Bytes::from(t.encode())).collect(),
+    };
+    let mut out = vec![PROPOSAL_TAG];
+    alloy_rlp::Encodable::encode(&rlp, &mut out);
+    out
+}
+
+/// What consensus votes name for a payload: the proposal hash of the header it implies (tx
+/// root computed here from the txs, never taken from the sender). Unparseable payloads get a
+/// hash of their bytes under another domain, so they can never collide with a real block.
+pub fn proposal_digest(suite: &dyn CryptoSuite, payload: &[u8]) -> B256 {
+    let Ok(p) = decode_proposal(payload) else {
+        let mut buf = vec![0xff];
+        buf.extend_from_slice(payload);
+        return suite.hash(&buf);
+    };
+    let hashes: Option<Vec<B256>> =
+        p.txs.iter().map(|t| Transaction::decode(t).ok().map(|t| t.hash(suite))).collect();
+    match hashes {
+        Some(hashes) => proposal_header(&p, Block::tx_root(suite, &hashes)).proposal_hash(suite),
+        None => {
+            let mut buf = vec![0xfe];
+            buf.extend_from_slice(payload);
+            suite.hash(&buf)
+        }
+    }
+}
+
+impl Group {
+    /// The sealers in effect for block `number` (its parent must be committed), in the
+    /// order leader rotation and certificate indexes use.
+    pub fn sealers(&self, number: u64) -> Result<Vec<Sealer>> {
+        let nodes = self.ledger.consensus_nodes_at(number.saturating_sub(1))?;
+        Ok(nodes
+            .sealers_at(number)
+            .into_iter()
+            .map(|n| Sealer { node_id: PublicKey(n.node_id.0), weight: n.weight.max(1) })
+            .collect())
+    }
+
+    /// Takes waiting txs from the pool and builds the proposal for block `number` by sealer
+    /// `proposer`. None if no tx is ready or the head moved. The txs stay in flight until
+    /// their block commits or [`aurum_txpool::TxPool::return_batch`] gives them back.
+    pub fn build_proposal(
+        &self,
+        number: u64,
+        proposer: u32,
+    ) -> Result<Option<(Vec<u8>, Vec<B256>)>> {
+        let parent = self.ledger.head()?;
+        if parent.number + 1 != number {
+            return Ok(None);
+        }
+        let params = self.params(number)?;
+        let taken = self.pool.take_batch(params.tx_count_limit as usize, number, |address| {
+            self.pool.account_nonce(address).unwrap_or(0)
+        });
+        if taken.is_empty() {
+            return Ok(None);
+        }
+        let header = Header {
+            version: HEADER_VERSION,
+            parent_hash: parent.hash(&*self.suite),
+            number,
+            timestamp_ms: now_ms().max(parent.timestamp_ms),
+            proposer,
+            ..Default::default()
+        };
+        let txs: Vec<Transaction> = taken.iter().map(|t| t.tx.clone()).collect();
+        let hashes = taken.iter().map(|t| t.hash).collect();
+        Ok(Some((encode_proposal(&header, &txs), hashes)))
+    }
+
+    /// Every check a replica makes before voting for a proposal: it extends our head, its
+    /// fields are sane, and every tx verifies (signature, destination, replay) here, not on
+    /// the leader's word. Txs this node's pool already verified are not verified again.
+    pub fn check_proposal(
+        &self,
+        payload: &[u8],
+    ) -> std::result::Result<CheckedBlock, BlockRejected> {
+        let p = decode_proposal(payload)?;
+        let parent = self.ledger.head().map_err(GroupError::from)?;
+        if p.number != parent.number + 1 || p.parent_hash != parent.hash(&*self.suite) {
+            return Err(BlockRejected::NotNext { number: p.number, head: parent.number });
+        }
+        if p.version != HEADER_VERSION {
+            return Err(BlockRejected::Invalid(format!("header version {}", p.version)));
+        }
+        if p.timestamp_ms < parent.timestamp_ms {
+            return Err(BlockRejected::Invalid("timestamp before the parent's".into()));
+        }
+        if p.timestamp_ms > now_ms() + MAX_CLOCK_AHEAD_MS {
+            return Err(BlockRejected::Invalid("timestamp too far in the future".into()));
+        }
+        let sealers = self.sealers(p.number)?;
+        if p.proposer as usize >= sealers.len() {
+            return Err(BlockRejected::Invalid(format!("no sealer at index {}", p.proposer)));
+        }
+        let params = self.params(p.number)?;
+        if p.txs.len() as u64 > params.tx_count_limit {
+            return Err(BlockRejected::Invalid(format!(
+                "{} txs, the limit is {}",
+                p.txs.len(),
+                params.tx_count_limit
+            )));
+        }
+        let txs = self.verify_block_txs(&p.txs)?;
+        self.check_block_txs(&txs, parent.number)?;
+        let hashes: Vec<B256> = txs.iter().map(|t| t.hash).collect();
+        let header = proposal_header(&p, Block::tx_root(&*self.suite, &hashes));
+        Ok(CheckedBlock { header, txs })
+    }
+
+    /// Decodes and verifies txs in parallel; reuses the pool's verification when it has one.
+    fn verify_block_txs(
+        &self,
+        raw: &[Bytes],
+    ) -> std::result::Result<Vec<VerifiedTx>, BlockRejected> {
+        let suite = &*self.suite;
+        let web3_chain_id = self.pool.eth_chain_id();
+        raw.par_iter()
+            .map(|bytes| {
+                let tx = Transaction::decode(bytes)
+                    .map_err(|e| BlockRejected::Invalid(format!("undecodable tx: {e}")))?;
+                let hash = tx.hash(suite);
+                let verified = match self.pool.get(&hash) {
+                    Some(known) => VerifiedTx::clone(&known),
+                    None => tx
+                        .verify(suite)
+                        .map_err(|e| BlockRejected::Invalid(format!("tx {hash}: {e}")))?,
+                };
+                verified
+                    .check_destination(self.chain_id(), self.id(), web3_chain_id)
+                    .map_err(|e| BlockRejected::Invalid(format!("tx {hash}: {e}")))?;
+                Ok(verified)
+            })
+            .collect()
+    }
+
+    /// Replay checks against the ledger at `head`: no tx committed before or twice in the
+    /// block; native txs inside their block-limit window with unused nonces.
+    fn check_block_txs(
+        &self,
+        txs: &[VerifiedTx],
+        head: u64,
+    ) -> std::result::Result<(), BlockRejected> {
+        let mut hashes = BTreeSet::new();
+        let mut nonces = BTreeSet::new();
+        for t in txs {
+            if !hashes.insert(t.hash) {
+                return Err(BlockRejected::Invalid(format!("tx {} twice in the block", t.hash)));
+            }
+            if self.ledger.tx_location(&t.hash).map_err(GroupError::from)?.is_some() {
+                return Err(BlockRejected::Invalid(format!("tx {} already committed", t.hash)));
+            }
+            if let Transaction::Native(n) = &t.tx {
+                let limit = n.data.block_limit;
+                if limit <= head || limit > head + BLOCK_LIMIT_WINDOW {
+                    return Err(BlockRejected::Invalid(format!(
+                        "tx {} block limit {limit} is outside ({head}, {}]",
+                        t.hash,
+                        head + BLOCK_LIMIT_WINDOW
+                    )));
+                }
+                let used = self.ledger.nonce_used_at(&n.data.nonce).map_err(GroupError::from)?;
+                if used.is_some() || !nonces.insert(n.data.nonce) {
+                    return Err(BlockRejected::Invalid(format!(
+                        "tx {} reuses nonce {}",
+                        t.hash, n.data.nonce
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Executes a checked block on top of the head (its parent) and finalises its header.
+    pub fn execute_checked(&self, block: &CheckedBlock) -> Result<ExecutedBlock> {
+        let number = block.header.number;
+        let parent = self.ledger.head()?;
+        if parent.number + 1 != number {
+            return Err(GroupError::UnknownBlock(number - 1));
+        }
+        let started = Instant::now();
+        let state = self.ledger.latest_state();
+        let ctx: BlockContext = self.block_context(number, block.header.timestamp_ms)?;
+        let executed = self.executor.execute_block(&state, &ctx, &block.txs)?;
+        let mut header = block.header.clone();
+        let nodes = self.ledger.consensus_nodes_at(parent.number)?;
+        let state_root = executed.diff.state_root(&parent.state_root, &*self.suite);
+        header.finalize(
+            &*self.suite,
+            &executed.receipts,
+            state_root,
+            nodes.sealer_list_hash(number, &*self.suite),
+        );
+        let hash = header.hash(&*self.suite);
+        self.stats.lock().execute += started.elapsed();
+        Ok(ExecutedBlock {
+            header,
+            hash,
+            txs: block.txs.clone(),
+            receipts: executed.receipts,
+            diff: executed.diff,
+        })
+    }
+
+    /// Commits an executed block with its certificate, if it is still the next block (a
+    /// block sync or consensus committed first is not an error: returns false).
+    pub fn commit_executed(
+        &self,
+        block: &ExecutedBlock,
+        certificate: &CommitCertificate,
+    ) -> Result<bool> {
+        let _one_at_a_time = self.commit_lock.lock();
+        let number = block.header.number;
+        if self.ledger.head_number()? + 1 != number {
+            return Ok(false);
+        }
+        let started = Instant::now();
+        self.ledger.commit(BlockCommit {
+            header: &block.header,
+            txs: &block.txs,
+            receipts: &block.receipts,
+            diff: &block.diff,
+            certificate,
+        })?;
+        {
+            let mut stats = self.stats.lock();
+            stats.blocks += 1;
+            stats.txs += block.txs.len() as u64;
+            stats.commit += started.elapsed();
+        }
+        // Durable from here on: bookkeeping must not make the caller treat it as failed.
+        self.pool.on_committed(block.txs.iter().map(|t| t.hash));
+        self.after_commit(number, block.hash);
+        Ok(true)
+    }
+
+    /// Checks a certificate for a header against the sealer list in effect at its height:
+    /// it names this header, its signers are distinct sealers, every signature verifies and
+    /// their weight reaches the quorum ⌊2W/3⌋+1.
+    pub fn verify_certificate(
+        &self,
+        header: &Header,
+        certificate: &CommitCertificate,
+    ) -> std::result::Result<(), BlockRejected> {
+        let bad = |why: String| Err(BlockRejected::Certificate(why));
+        let hash = header.hash(&*self.suite);
+        if certificate.block_hash != hash {
+            return bad(format!("names block {}, not {hash}", certificate.block_hash));
+        }
+        let sealers = self.sealers(header.number)?;
+        let total: u64 = sealers.iter().map(|s| s.weight).sum();
+        let digest = certificate_digest(&*self.suite, header);
+        let mut seen = BTreeSet::new();
+        let mut weight = 0;
+        for sig in &certificate.signatures {
+            let Some(sealer) = sealers.get(sig.sealer_index as usize) else {
+                return bad(format!("no sealer at index {}", sig.sealer_index));
+            };
+            if !seen.insert(sig.sealer_index) {
+                return bad(format!("sealer {} signed twice", sig.sealer_index));
+            }
+            if self.suite.verify(&sealer.node_id, &digest, &sig.signature).is_err() {
+                return bad(format!("bad signature from sealer {}", sig.sealer_index));
+            }
+            weight += sealer.weight;
+        }
+        if weight < total * 2 / 3 + 1 {
+            return bad(format!("signers weigh {weight} of {total}, below the quorum"));
+        }
+        Ok(())
+    }
+
+    /// Applies a block downloaded from a peer: its certificate must verify against the
+    /// sealer list at its height, and executing its txs here must give the certified block
+    /// hash. Returns false if the block is not the next one (already have it).
+    pub fn apply_certified(
+        &self,
+        block: &Block,
+        certificate: &CommitCertificate,
+    ) -> std::result::Result<bool, BlockRejected> {
+        let head = self.ledger.head().map_err(GroupError::from)?;
+        if block.header.number <= head.number {
+            return Ok(false);
+        }
+        if block.header.number != head.number + 1
+            || block.header.parent_hash != head.hash(&*self.suite)
+        {
+            return Err(BlockRejected::NotNext { number: block.header.number, head: head.number });
+        }
+        self.verify_certificate(&block.header, certificate)?;
+        let raw: Vec<Bytes> = block.txs.iter().map(|t| Bytes::from(t.encode())).collect();
+        let txs = self.verify_block_txs(&raw)?;
+        let mut header = block.header.clone();
+        let hashes: Vec<B256> = txs.iter().map(|t| t.hash).collect();
+        header.tx_root = Block::tx_root(&*self.suite, &hashes);
+        let executed = self.execute_checked(&CheckedBlock { header, txs })?;
+        if executed.hash != certificate.block_hash {
+            return Err(BlockRejected::Invalid(format!(
+                "executing block {} here gives hash {}, the certificate says {}",
+                block.header.number, executed.hash, certificate.block_hash
+            )));
+        }
+        Ok(self.commit_executed(&executed, certificate)?)
+    }
+}

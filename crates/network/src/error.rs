@@ -1,0 +1,25 @@
+//! The crate's error type. Runtime refusals of peers are not errors of the API: they are logged
+//! and kept in [`crate::Network::refusals`].
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum NetworkError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("cannot read {}: {source}", path.display())]
+    ReadFile { path: PathBuf, source: std::io::Error },
+    #[error("{}: {reason}", path.display())]
+    BadFile { path: PathBuf, reason: String },
+    /// The node certificate names another node than the node key given to `start`.
+    #[error(
+        "node certificate {} is for node id {cert_node_id} but the node key's id is {key_node_id}",
+        path.display()
+    )]
+    NodeIdMismatch { path: PathBuf, cert_node_id: String, key_node_id: String },
+    #[error("the node key is for the {key:?} suite but the chain uses {chain:?}")]
+    WrongSuite { key: aurum_crypto::SuiteKind, chain: aurum_crypto::SuiteKind },
+    #[error("TLS setup: {0}")]
+    Tls(String),
+}

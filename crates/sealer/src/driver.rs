@@ -1,0 +1,451 @@
+//! The PBFT driver: one thread per group that feeds the consensus state machine with
+//! messages, time and the group's answers, and carries out what it asks (persist, send,
+//! propose, validate, execute, commit).
+
+use crate::{Event, Options};
+use alloy_primitives::{B256, Bytes};
+use aurum_consensus::{
+    Crypto, Decision, Input, Message, NodeIndex, Output, Pbft, PbftConfig, Persisted, Validators,
+    Vote,
+};
+use aurum_crypto::{CryptoSuite, KeyPair, PublicKey};
+use aurum_group::{CheckedBlock, ExecutedBlock, Group, Sealer, encode_proposal, proposal_digest};
+use aurum_network::{Module, Network};
+use aurum_primitives::{CommitCertificate, SealerSignature};
+use aurum_storage::{KvStore, WriteBatch};
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+/// Storage namespace of the persisted consensus record (one key per group).
+pub const CONSENSUS_NAMESPACE: &str = "consensus";
+/// Decided blocks sent to a lagging peer at once.
+const CATCH_UP_BLOCKS: u64 = 8;
+
+/// Signing and hashing for the state machine: the chain's suite and this node's key; the
+/// digest of a payload is the proposal hash of the block it implies.
+struct NodeCrypto {
+    suite: Arc<dyn CryptoSuite>,
+    key: KeyPair,
+    sealers: Vec<PublicKey>,
+}
+
+impl Crypto for NodeCrypto {
+    fn hash(&self, data: &[u8]) -> B256 {
+        self.suite.hash(data)
+    }
+    fn digest(&self, payload: &[u8]) -> B256 {
+        proposal_digest(&*self.suite, payload)
+    }
+    fn sign(&self, digest: &B256) -> Bytes {
+        Bytes::from(self.suite.sign(&self.key, digest))
+    }
+    fn verify(&self, node: NodeIndex, digest: &B256, sig: &[u8]) -> bool {
+        self.sealers.get(node as usize).is_some_and(|pk| self.suite.verify(pk, digest, sig).is_ok())
+    }
+}
+
+/// The consensus instance for one height range with a fixed sealer set.
+struct Instance {
+    pbft: Pbft,
+    sealers: Vec<Sealer>,
+    me: NodeIndex,
+}
+
+pub(crate) struct Driver {
+    group: Arc<Group>,
+    network: Network,
+    store: Arc<dyn KvStore>,
+    key: KeyPair,
+    options: Options,
+    instance: Option<Instance>,
+    /// Proposal requested by the state machine, answered once txs wait.
+    pending_propose: Option<(u64, u64)>,
+    /// Txs this node took from its pool for its own proposal.
+    taken: Vec<B256>,
+    checked: HashMap<B256, CheckedBlock>,
+    executed: HashMap<B256, ExecutedBlock>,
+    /// Consensus time: advances only while there is work (waiting txs or an active round),
+    /// so an idle chain never times out its leader.
+    clock_ms: u64,
+    last_tick: Instant,
+    round_active: bool,
+    last_commit: Instant,
+}
+
+impl Driver {
+    pub(crate) fn new(
+        group: Arc<Group>,
+        network: Network,
+        store: Arc<dyn KvStore>,
+        key: KeyPair,
+        options: Options,
+    ) -> Self {
+        Driver {
+            group,
+            network,
+            store,
+            key,
+            options,
+            instance: None,
+            pending_propose: None,
+            taken: Vec::new(),
+            checked: HashMap::new(),
+            executed: HashMap::new(),
+            clock_ms: 0,
+            last_tick: Instant::now(),
+            round_active: false,
+            last_commit: Instant::now(),
+        }
+    }
+
+    pub(crate) fn run(mut self, events: Receiver<Event>, stop: Arc<AtomicBool>) {
+        while !stop.load(Ordering::Acquire) {
+            match events.recv_timeout(Duration::from_millis(10)) {
+                Ok(event) => {
+                    self.on_event(event);
+                    // Drain what else is queued before ticking.
+                    for event in events.try_iter().take(1000) {
+                        self.on_event(event);
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+            if let Err(e) = self.housekeeping() {
+                tracing::error!(group = self.group.id(), error = %e, "consensus driver");
+                std::thread::sleep(Duration::from_millis(200));
+            }
+        }
+        self.give_back_taken();
+    }
+
+    fn on_event(&mut self, event: Event) {
+        let Event::Consensus { from, payload } = event;
+        let Some(inst) = &self.instance else { return };
+        let Some(index) = inst.sealers.iter().position(|s| s.node_id == from) else { return };
+        let message = match Message::decode(&payload) {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::debug!(group = self.group.id(), peer = %from, error = %e, "bad consensus message");
+                return;
+            }
+        };
+        if message.height() >= inst.pbft.height() {
+            self.round_active = true;
+        }
+        self.step(Input::Message { from: index as NodeIndex, message });
+    }
+
+    /// Keeps the instance in line with the ledger, advances time and answers a pending
+    /// proposal request.
+    fn housekeeping(&mut self) -> aurum_group::Result<()> {
+        let next = self.group.ledger().head_number()? + 1;
+        let stale = match &self.instance {
+            None => true,
+            Some(inst) => inst.pbft.height() != next,
+        };
+        if stale {
+            self.rebuild(next)?;
+        }
+        if self.instance.is_none() {
+            return Ok(());
+        }
+        let now = Instant::now();
+        let elapsed = now.duration_since(self.last_tick).as_millis() as u64;
+        if elapsed >= 20 {
+            self.last_tick = now;
+            if self.round_active || self.group.pool().waiting() > 0 {
+                self.clock_ms += elapsed;
+            }
+            self.step(Input::Tick { now_ms: self.clock_ms });
+        }
+        self.maybe_propose()?;
+        Ok(())
+    }
+
+    /// A new consensus instance at `height`: after a commit by sync, at start, or when the
+    /// sealer set changes. None when this node does not seal at `height`.
+    fn rebuild(&mut self, height: u64) -> aurum_group::Result<()> {
+        self.give_back_taken();
+        self.pending_propose = None;
+        self.checked.clear();
+        self.executed.clear();
+        self.round_active = false;
+        let sealers = self.group.sealers(height)?;
+        let me = self.key.public();
+        let Some(index) = sealers.iter().position(|s| s.node_id == me) else {
+            if self.instance.take().is_some() {
+                tracing::info!(group = self.group.id(), height, "no longer a sealer: following");
+            }
+            return Ok(());
+        };
+        let leader_period = self
+            .group
+            .ledger()
+            .system_config_for_block("consensus_leader_period", height)?
+            .and_then(|e| e.value.trim().parse::<u64>().ok())
+            .unwrap_or(1)
+            .max(1);
+        let crypto = NodeCrypto {
+            suite: Arc::clone(self.group.suite()),
+            key: self.key.clone(),
+            sealers: sealers.iter().map(|s| s.node_id).collect(),
+        };
+        let restored = self.load_persisted();
+        let config = PbftConfig {
+            validators: Validators {
+                weights: sealers.iter().map(|s| s.weight).collect(),
+                leader_period,
+            },
+            me: index as NodeIndex,
+            base_timeout_ms: self.options.base_timeout_ms,
+            start_height: height,
+        };
+        let pbft = Pbft::new(config, Box::new(crypto), restored);
+        let was = self.instance.replace(Instance { pbft, sealers, me: index as NodeIndex });
+        if was.is_none() {
+            tracing::info!(group = self.group.id(), height, index, "sealing with PBFT");
+        }
+        let outputs = match &mut self.instance {
+            Some(inst) => inst.pbft.start(self.clock_ms),
+            None => Vec::new(),
+        };
+        self.run_outputs(outputs);
+        Ok(())
+    }
+
+    fn load_persisted(&self) -> Option<Persisted> {
+        match self.store.get(CONSENSUS_NAMESPACE, self.group.id().as_bytes()) {
+            Ok(Some(bytes)) => Persisted::decode(&bytes)
+                .inspect_err(|e| {
+                    tracing::error!(group = self.group.id(), error = %e, "persisted consensus record unreadable")
+                })
+                .ok(),
+            Ok(None) => None,
+            Err(e) => {
+                tracing::error!(group = self.group.id(), error = %e, "reading the consensus record");
+                None
+            }
+        }
+    }
+
+    fn step(&mut self, input: Input) {
+        let Some(inst) = &mut self.instance else { return };
+        let outputs = inst.pbft.step(input);
+        self.run_outputs(outputs);
+    }
+
+    fn run_outputs(&mut self, outputs: Vec<Output>) {
+        let mut queue: VecDeque<Output> = outputs.into();
+        while let Some(output) = queue.pop_front() {
+            let more = self.carry_out(output);
+            queue.extend(more);
+        }
+    }
+
+    /// Carries out one output; returns what the state machine said in answer.
+    fn carry_out(&mut self, output: Output) -> Vec<Output> {
+        let Some(inst) = &mut self.instance else { return Vec::new() };
+        let group_id = self.group.id().to_string();
+        match output {
+            Output::Persist(record) => {
+                let mut batch = WriteBatch::default();
+                batch.put(CONSENSUS_NAMESPACE, group_id.into_bytes(), record.encode());
+                if let Err(e) = self.store.write(batch) {
+                    // Sending a vote we could not persist could make us vote twice after a
+                    // restart: stop here rather than risk it.
+                    tracing::error!(group = self.group.id(), error = %e, "cannot persist consensus state; stopping this node's consensus");
+                    self.instance = None;
+                }
+                Vec::new()
+            }
+            Output::Broadcast(message) => {
+                let payload = bytes::Bytes::from(message.encode());
+                for (i, s) in inst.sealers.iter().enumerate() {
+                    if i as NodeIndex != inst.me {
+                        self.network.send(
+                            &s.node_id,
+                            &group_id,
+                            Module::Consensus,
+                            payload.clone(),
+                        );
+                    }
+                }
+                Vec::new()
+            }
+            Output::Send { to, message } => {
+                if let Some(s) = inst.sealers.get(to as usize) {
+                    let payload = bytes::Bytes::from(message.encode());
+                    self.network.send(&s.node_id, &group_id, Module::Consensus, payload);
+                }
+                Vec::new()
+            }
+            Output::Propose { height, view } => {
+                self.pending_propose = Some((height, view));
+                Vec::new()
+            }
+            Output::Validate { height, view, digest, payload } => {
+                let valid = match self.group.check_proposal(&payload) {
+                    Ok(block) => {
+                        self.checked.insert(digest, block);
+                        true
+                    }
+                    Err(e) => {
+                        tracing::warn!(group = self.group.id(), height, view, error = %e, "refused a proposal");
+                        false
+                    }
+                };
+                inst.pbft.step(Input::Validated { height, view, digest, valid })
+            }
+            Output::Execute { height, digest, payload } => {
+                let checked = match self.checked.remove(&digest) {
+                    Some(block) => Ok(block),
+                    None => self.group.check_proposal(&payload),
+                };
+                let executed = checked
+                    .map_err(|e| e.to_string())
+                    .and_then(|b| self.group.execute_checked(&b).map_err(|e| e.to_string()));
+                match executed {
+                    Ok(block) => {
+                        let block_hash = block.hash;
+                        self.executed.insert(digest, block);
+                        inst.pbft.step(Input::Executed { height, digest, block_hash })
+                    }
+                    Err(e) => {
+                        tracing::error!(group = self.group.id(), height, error = %e, "cannot execute a decided block; waiting for sync");
+                        Vec::new()
+                    }
+                }
+            }
+            Output::Commit(decision) => {
+                self.commit(decision);
+                Vec::new()
+            }
+            Output::ViewChanged { height, view } => {
+                tracing::info!(group = self.group.id(), height, view, "view change");
+                self.pending_propose = None;
+                self.give_back_taken();
+                Vec::new()
+            }
+            Output::CatchUp { peer, from_height } => {
+                if let Some(s) = inst.sealers.get(peer as usize) {
+                    let to = s.node_id;
+                    self.send_decided(&to, from_height);
+                }
+                Vec::new()
+            }
+        }
+    }
+
+    fn commit(&mut self, decision: Decision) {
+        let Some(block) = self.executed.remove(&decision.digest) else {
+            tracing::error!(
+                group = self.group.id(),
+                height = decision.height,
+                "decided block was not executed here"
+            );
+            return;
+        };
+        let certificate = CommitCertificate {
+            block_hash: decision.block_hash,
+            signatures: decision
+                .certificate
+                .iter()
+                .map(|v| SealerSignature { sealer_index: v.node, signature: v.sig.clone() })
+                .collect(),
+        };
+        match self.group.commit_executed(&block, &certificate) {
+            Ok(_) => {
+                tracing::debug!(
+                    group = self.group.id(),
+                    number = decision.height,
+                    txs = block.txs.len(),
+                    "committed block"
+                );
+            }
+            Err(e) => {
+                tracing::error!(group = self.group.id(), number = decision.height, error = %e, "commit failed");
+            }
+        }
+        self.give_back_taken();
+        self.checked.clear();
+        self.executed.clear();
+        self.pending_propose = None;
+        self.round_active = false;
+        self.last_commit = Instant::now();
+        // The sealer set may change from the next height on (the Consensus precompile).
+        let next = decision.height + 1;
+        let changed = match (&self.instance, self.group.sealers(next)) {
+            (Some(inst), Ok(sealers)) => inst.sealers != sealers,
+            _ => true,
+        };
+        if changed && let Err(e) = self.rebuild(next) {
+            tracing::error!(group = self.group.id(), error = %e, "switching sealer set");
+        }
+    }
+
+    /// Txs taken for a proposal that did not commit go back to the pool (committed ones
+    /// already left it).
+    fn give_back_taken(&mut self) {
+        if !self.taken.is_empty() {
+            self.group.pool().return_batch(std::mem::take(&mut self.taken));
+        }
+    }
+
+    fn maybe_propose(&mut self) -> aurum_group::Result<()> {
+        let Some((height, view)) = self.pending_propose else { return Ok(()) };
+        let Some(inst) = &self.instance else { return Ok(()) };
+        if inst.pbft.height() != height || inst.pbft.view() != view {
+            self.pending_propose = None;
+            return Ok(());
+        }
+        let waiting = self.group.pool().waiting();
+        if waiting == 0 {
+            return Ok(());
+        }
+        // Gather txs for up to min_seal_interval after the last block unless a block is full.
+        let full = self.group.params(height)?.tx_count_limit as usize;
+        if waiting < full && self.last_commit.elapsed() < self.options.min_seal_interval {
+            return Ok(());
+        }
+        let Some((payload, hashes)) = self.group.build_proposal(height, inst.me)? else {
+            return Ok(());
+        };
+        self.pending_propose = None;
+        self.taken = hashes;
+        self.round_active = true;
+        self.step(Input::Proposal { height, view, payload: Bytes::from(payload) });
+        Ok(())
+    }
+
+    /// Sends decided blocks from the ledger to a peer stuck at `from_height`.
+    fn send_decided(&self, to: &PublicKey, from_height: u64) {
+        let ledger = self.group.ledger();
+        let Ok(head) = ledger.head_number() else { return };
+        let last = head.min(from_height + CATCH_UP_BLOCKS - 1);
+        for number in from_height..=last {
+            let (Ok(Some(block)), Ok(Some(cert))) =
+                (ledger.block(number), ledger.certificate(number))
+            else {
+                return;
+            };
+            let suite = &**self.group.suite();
+            let decision = Decision {
+                height: number,
+                digest: block.header.proposal_hash(suite),
+                payload: Bytes::from(encode_proposal(&block.header, &block.txs)),
+                block_hash: cert.block_hash,
+                certificate: cert
+                    .signatures
+                    .iter()
+                    .map(|s| Vote { node: s.sealer_index, sig: s.signature.clone() })
+                    .collect(),
+            };
+            let payload = bytes::Bytes::from(Message::Decided(decision).encode());
+            self.network.send(to, self.group.id(), Module::Consensus, payload);
+        }
+    }
+}

@@ -1,0 +1,192 @@
+//! Runs one group among several nodes: the PBFT driver (consensus ↔ group ↔ network), tx
+//! gossip between pools and block sync for lagging nodes and observers.
+//!
+//! Three threads per group — driver, sync, gossip — fed by tasks that forward the network's
+//! inbound queues. Consensus, sync and a solo sealer all commit through
+//! [`Group::commit_executed`], which takes one height at a time, so whichever comes first
+//! wins and the others see "already committed".
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
+
+mod driver;
+mod sync;
+pub mod wire;
+
+pub use driver::CONSENSUS_NAMESPACE;
+
+use alloy_primitives::Bytes;
+use aurum_crypto::KeyPair;
+use aurum_group::Group;
+use aurum_network::{Module, Network, NodeId};
+use aurum_storage::KvStore;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// Gossip batches are flushed this often.
+const GOSSIP_EVERY: Duration = Duration::from_millis(5);
+/// Txs per gossip frame at most.
+const GOSSIP_BATCH: usize = 2000;
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// View timeout at view 0 (doubles per view change).
+    pub base_timeout_ms: u64,
+    /// A leader gathers txs this long after the last block unless a block is full.
+    pub min_seal_interval: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { base_timeout_ms: 3000, min_seal_interval: Duration::from_millis(100) }
+    }
+}
+
+pub(crate) enum Event {
+    Consensus { from: NodeId, payload: Bytes },
+}
+
+/// A group running among several nodes. Stop with [`Consortium::stop`].
+pub struct Consortium {
+    stop: Arc<AtomicBool>,
+    threads: Vec<JoinHandle<()>>,
+    forwarders: Vec<tokio::task::JoinHandle<()>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot create the consensus namespace: {0}")]
+    Storage(#[from] aurum_storage::StorageError),
+    #[error("cannot start a thread: {0}")]
+    Thread(#[from] std::io::Error),
+}
+
+impl Consortium {
+    /// Starts consensus (if this node seals), gossip and sync for `group`. Call from
+    /// inside a tokio runtime (the network's).
+    pub fn start(
+        group: Arc<Group>,
+        network: Network,
+        store: Arc<dyn KvStore>,
+        key: KeyPair,
+        options: Options,
+    ) -> Result<Consortium, StartError> {
+        store.ensure_namespace(CONSENSUS_NAMESPACE)?;
+        group.pool().enable_gossip();
+        let stop = Arc::new(AtomicBool::new(false));
+        let id = group.id().to_string();
+        let mut forwarders = Vec::new();
+        let mut threads = Vec::new();
+
+        let (consensus_tx, consensus_rx) = mpsc::channel();
+        forwarders.push(forward(
+            &network,
+            &id,
+            Module::Consensus,
+            consensus_tx,
+            |from, payload| Event::Consensus { from, payload },
+        ));
+        let driver = driver::Driver::new(
+            Arc::clone(&group),
+            network.clone(),
+            Arc::clone(&store),
+            key,
+            options,
+        );
+        let s = Arc::clone(&stop);
+        threads.push(
+            std::thread::Builder::new()
+                .name(format!("pbft-{id}"))
+                .spawn(move || driver.run(consensus_rx, s))?,
+        );
+
+        let (sync_tx, sync_rx) = mpsc::channel();
+        forwarders
+            .push(forward(&network, &id, Module::Sync, sync_tx, |from, payload| (from, payload)));
+        let syncer = sync::Sync::new(Arc::clone(&group), network.clone());
+        let s = Arc::clone(&stop);
+        threads.push(
+            std::thread::Builder::new()
+                .name(format!("sync-{id}"))
+                .spawn(move || syncer.run(sync_rx, s))?,
+        );
+
+        let (gossip_tx, gossip_rx) = mpsc::channel();
+        forwarders.push(forward(&network, &id, Module::TxGossip, gossip_tx, |from, payload| {
+            (from, payload)
+        }));
+        let s = Arc::clone(&stop);
+        let g = Arc::clone(&group);
+        let net = network.clone();
+        threads.push(
+            std::thread::Builder::new()
+                .name(format!("gossip-{id}"))
+                .spawn(move || gossip(g, net, gossip_rx, s))?,
+        );
+        Ok(Consortium { stop, threads, forwarders })
+    }
+
+    /// Stops the threads; a block being committed finishes first.
+    pub fn stop(self) {
+        self.stop.store(true, Ordering::Release);
+        for f in &self.forwarders {
+            f.abort();
+        }
+        for t in self.threads {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Moves one (group, module) inbound queue of the network onto a thread's channel.
+fn forward<T: Send + 'static>(
+    network: &Network,
+    group: &str,
+    module: Module,
+    to: mpsc::Sender<T>,
+    wrap: fn(NodeId, Bytes) -> T,
+) -> tokio::task::JoinHandle<()> {
+    let mut inbound = network.register(group, module);
+    tokio::spawn(async move {
+        while let Some(m) = inbound.recv().await {
+            if to.send(wrap(m.from, Bytes::from(m.payload))).is_err() {
+                break;
+            }
+        }
+    })
+}
+
+/// Sends client txs to every peer in batches; admits peers' batches (signatures checked in
+/// parallel, once).
+fn gossip(
+    group: Arc<Group>,
+    network: Network,
+    inbound: mpsc::Receiver<(NodeId, Bytes)>,
+    stop: Arc<AtomicBool>,
+) {
+    while !stop.load(Ordering::Acquire) {
+        match inbound.recv_timeout(GOSSIP_EVERY) {
+            Ok((from, payload)) => match wire::decode_tx_batch(&payload) {
+                Ok(raw) => {
+                    let txs = raw
+                        .iter()
+                        .filter_map(|b| aurum_primitives::Transaction::decode(b).ok())
+                        .collect();
+                    group.pool().submit_from_peer(txs);
+                }
+                Err(e) => {
+                    tracing::debug!(group = group.id(), peer = %from, error = %e, "bad gossip")
+                }
+            },
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+        let out = group.pool().take_gossip();
+        for chunk in out.chunks(GOSSIP_BATCH) {
+            let raw: Vec<Bytes> = chunk.iter().map(|t| Bytes::from(t.tx.encode())).collect();
+            let frame = wire::encode_tx_batch(&raw);
+            network.broadcast(group.id(), Module::TxGossip, frame.into());
+        }
+    }
+}
