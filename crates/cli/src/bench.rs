@@ -1,5 +1,6 @@
-//! `aurum bench`: committed TPS of ERC20 transfers sent over JSON-RPC, and where the
-//! node's time went (admission, execution, commit) according to `getGroupStats`.
+//! `aurum bench`: committed TPS of ERC20 transfers sent over JSON-RPC, latency from sending a
+//! tx to seeing its block committed (p50/p99), and where the node's time went (admission,
+//! execution, commit) according to `getGroupStats`.
 
 use anyhow::{Context, bail};
 use aurum_sdk::{Client, DynSolValue, TxRequest, U256, abi, load_artifact};
@@ -24,6 +25,10 @@ pub struct BenchArgs {
     /// sendTransaction calls per JSON-RPC batch.
     #[arg(long, default_value_t = 100)]
     batch: usize,
+    /// Offered load in txs per second (0 = as fast as the node takes them). Latency is only
+    /// meaningful below the chain's capacity: at full blast it is mostly queueing.
+    #[arg(long, default_value_t = 0)]
+    rate: u64,
     /// The ERC20 artifact (OpenZeppelin ERC20, whole supply to the deployer).
     #[arg(long, default_value = "contracts/artifacts/AurumToken.json")]
     artifact: PathBuf,
@@ -32,6 +37,36 @@ pub struct BenchArgs {
 pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(bench(args))
+}
+
+/// When each tx (by hash) was sent or seen committed.
+type SeenAt = Arc<tokio::sync::Mutex<std::collections::HashMap<String, Instant>>>;
+
+/// Polls the head every 5 ms and notes when each tx's block was first seen.
+async fn watch_commits(
+    client: Client,
+    committed_at: SeenAt,
+    watching: Arc<std::sync::atomic::AtomicBool>,
+) -> anyhow::Result<()> {
+    let mut seen = client.block_number().await?;
+    while watching.load(std::sync::atomic::Ordering::Relaxed) {
+        let head = client.block_number().await?;
+        let now = Instant::now();
+        for number in seen + 1..=head {
+            let block: Value = client
+                .request("getBlockByNumber", json!([client.group(), number, false, true]))
+                .await?;
+            let mut at = committed_at.lock().await;
+            for h in block["transactions"].as_array().into_iter().flatten() {
+                if let Some(h) = h.as_str() {
+                    at.insert(h.to_string(), now);
+                }
+            }
+        }
+        seen = head;
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    Ok(())
 }
 
 async fn stats(client: &Client) -> anyhow::Result<Value> {
@@ -86,23 +121,50 @@ async fn bench(args: BenchArgs) -> anyhow::Result<()> {
     let count_before = client.total_transaction_count().await?.transaction_count;
     let http = reqwest::Client::new();
     let batches: Vec<Vec<String>> = raws.chunks(args.batch).map(|c| c.to_vec()).collect();
-    let queue = Arc::new(tokio::sync::Mutex::new(batches.into_iter()));
+    let queue = Arc::new(tokio::sync::Mutex::new(batches.into_iter().enumerate()));
+    let sent_at: SeenAt = Arc::default();
+    let committed_at: SeenAt = Arc::default();
+    let watching = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let watcher = tokio::spawn(watch_commits(
+        client.clone(),
+        Arc::clone(&committed_at),
+        Arc::clone(&watching),
+    ));
     let t0 = Instant::now();
+    let batch_every = match args.rate {
+        0 => Duration::ZERO,
+        rate => Duration::from_secs_f64(args.batch as f64 / rate as f64),
+    };
     let senders: Vec<_> = (0..args.connections)
         .map(|_| {
-            let (queue, http, url, group) =
-                (Arc::clone(&queue), http.clone(), args.url.clone(), args.group.clone());
+            let (queue, http, url, group, sent_at) = (
+                Arc::clone(&queue),
+                http.clone(),
+                args.url.clone(),
+                args.group.clone(),
+                Arc::clone(&sent_at),
+            );
             tokio::spawn(async move {
                 let mut refused = 0usize;
                 loop {
-                    let Some(batch) = queue.lock().await.next() else { break };
+                    let Some((k, batch)) = queue.lock().await.next() else { break };
+                    // Paced: batch k leaves at k × batch_every.
+                    let due = t0 + batch_every * k as u32;
+                    tokio::time::sleep_until(due.into()).await;
                     let body: Vec<Value> = batch
                         .iter()
                         .enumerate()
                         .map(|(i, raw)| json!({"jsonrpc": "2.0", "id": i, "method": "sendTransaction", "params": [group, raw]}))
                         .collect();
+                    let sent = Instant::now();
                     let answers: Vec<Value> = http.post(&url).json(&body).send().await?.json().await?;
                     refused += answers.iter().filter(|a| a.get("error").is_some()).count();
+                    let mut at = sent_at.lock().await;
+                    for a in &answers {
+                        if let Some(h) = a["result"].as_str() {
+                            at.insert(h.to_string(), sent);
+                        }
+                    }
                 }
                 anyhow::Ok(refused)
             })
@@ -127,6 +189,23 @@ async fn bench(args: BenchArgs) -> anyhow::Result<()> {
     }
     let committed_in = t0.elapsed();
     let after = stats(&client).await?;
+    // Let the watcher see the last block.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    watching.store(false, std::sync::atomic::Ordering::Relaxed);
+    watcher.await??;
+    let mut latencies: Vec<f64> = {
+        let (sent, committed) = (sent_at.lock().await, committed_at.lock().await);
+        sent.iter()
+            .filter_map(|(h, s)| committed.get(h).map(|c| c.duration_since(*s).as_secs_f64() * 1e3))
+            .collect()
+    };
+    latencies.sort_by(f64::total_cmp);
+    let pct = |p: f64| {
+        latencies
+            .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(0.0)
+    };
 
     let balance = client.call(token, &abi, "balanceOf", &[recipients[0].into()]).await?;
     let expected = U256::from(args.txs.div_ceil(recipients.len()) as u64);
@@ -154,6 +233,14 @@ async fn bench(args: BenchArgs) -> anyhow::Result<()> {
         accepted as f64 / committed_in.as_secs_f64(),
         blocks,
         if blocks > 0.0 { txs / blocks } else { 0.0 }
+    );
+    println!(
+        "latency send → block committed ({} txs{}): p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms",
+        latencies.len(),
+        if args.rate > 0 { format!(", offered {} tx/s", args.rate) } else { ", full blast".into() },
+        pct(0.50),
+        pct(0.99),
+        latencies.last().copied().unwrap_or(0.0)
     );
     println!(
         "node time: admission {:.0} ms ({:.1} µs/tx, on RPC threads), execution {:.0} ms ({:.1} µs/tx), \

@@ -32,7 +32,7 @@ pub struct ChainArgs {
     /// RPC port of node 0; node K uses this + K. 0 = any free port (see nodeK/ready.json).
     #[arg(long, default_value_t = 20200)]
     rpc_port: u16,
-    /// P2P port of node 0; node K uses this + K.
+    /// P2P port of node 0; node K uses this + K. 0 = free ports found now.
     #[arg(long, default_value_t = 30300)]
     p2p_port: u16,
     /// Use the SM2/SM3 suite chain-wide instead of secp256k1/keccak.
@@ -51,6 +51,18 @@ pub struct ChainArgs {
     /// PBFT view timeout at view 0, in milliseconds (doubles per view change).
     #[arg(long, default_value_t = 3000)]
     view_timeout_ms: u64,
+}
+
+/// A port with `n` free ports from it on (checked by binding), below the usual ephemeral range.
+fn free_port_base(ip: &str, n: u32) -> anyhow::Result<u16> {
+    let start = 30_000 + (std::process::id() % 1000) as u16 * 10;
+    for i in 0..1000u16 {
+        let base = 30_000 + (start - 30_000 + i * 10) % 10_000;
+        if (0..n as u16).all(|k| std::net::TcpListener::bind((ip, base + k)).is_ok()) {
+            return Ok(base);
+        }
+    }
+    bail!("no {n} consecutive free ports found for P2P; pass --p2p-port")
 }
 
 /// Validity of the certificates `build-chain` makes (10 years).
@@ -110,8 +122,13 @@ pub fn build_chain(args: &ChainArgs) -> anyhow::Result<PathBuf> {
         alloc: BTreeMap::new(),
     };
     let genesis_json = serde_json::to_string_pretty(&genesis)?;
+    // Peers need each other's addresses up front: "any free port" means free ones now.
+    let p2p_base = match args.p2p_port {
+        0 if args.nodes > 1 => free_port_base(&args.ip, args.nodes)?,
+        base => base,
+    };
     let p2p_addrs: Vec<String> = (0..args.nodes)
-        .map(|k| Ok(format!("{}:{}", args.ip, port(args.p2p_port, k)?)))
+        .map(|k| Ok(format!("{}:{}", args.ip, port(p2p_base, k)?)))
         .collect::<anyhow::Result<_>>()?;
     for k in 0..args.nodes {
         let node_dir = dir.join(format!("node{k}"));
