@@ -436,6 +436,18 @@ fn admission_and_membership(sm: bool) {
     .unwrap();
     rt.block_on(async {
         let client = Client::connect(url0.clone(), "group0").await.unwrap();
+        // Anyone but the genesis admin is refused, with the reason.
+        let err = client
+            .send(
+                &key,
+                CONSENSUS,
+                &consensus,
+                "addSealer",
+                &[DynSolValue::String(new_id.to_hex()), DynSolValue::Uint(U256::from(1u64), 256)],
+            )
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("not an admin"), "{err}");
         let out = client
             .send(
                 &admin,

@@ -125,6 +125,7 @@ impl Group {
                 chain_id: genesis.chain_id.clone(),
                 group_id: genesis.group_id.clone(),
                 capacity: options.pool_capacity,
+                capacity_bytes: aurum_txpool::DEFAULT_CAPACITY_BYTES,
             },
             Arc::clone(&ledger),
             params.web3_chain_id,

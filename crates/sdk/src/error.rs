@@ -81,17 +81,27 @@ pub enum SdkError {
     },
     /// Execution ended with a status other than success or revert (out of gas, permission
     /// denied, …).
-    #[error("execution failed with status {status} ({status_name}){}", tx_suffix(.tx_hash))]
+    #[error("execution failed with status {status} ({status_name}){}{}", message_suffix(.message), tx_suffix(.tx_hash))]
     Failed {
         tx_hash: Option<B256>,
         status: u8,
         status_name: String,
+        /// The node's explanation when the output carries one (`Error(string)`), e.g. why a
+        /// precompile denied the call.
+        message: Option<String>,
         receipt: Option<Box<RpcReceipt>>,
     },
     #[error("no receipt for transaction {hash} after {waited:?}")]
     Timeout { hash: B256, waited: Duration },
     #[error("proof check failed: {0}")]
     Proof(#[from] ProofError),
+}
+
+fn message_suffix(message: &Option<String>) -> String {
+    match message {
+        Some(m) => format!(": {m}"),
+        None => String::new(),
+    }
 }
 
 fn tx_suffix(hash: &Option<B256>) -> String {

@@ -71,7 +71,11 @@ pub fn check_status(
         (_, Some(s)) => format!("{s:?}"),
         (_, None) => "unknown".to_owned(),
     };
-    Err(SdkError::Failed { tx_hash, status, status_name, receipt })
+    let message = match RevertReason::decode(output, None) {
+        RevertReason::Error(m) => Some(m),
+        _ => None,
+    };
+    Err(SdkError::Failed { tx_hash, status, status_name, message, receipt })
 }
 
 impl RpcReceipt {

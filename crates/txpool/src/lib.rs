@@ -31,6 +31,8 @@ pub const MAX_NONCE_GAP: u64 = 64;
 
 /// Pool capacity unless configured.
 pub const DEFAULT_CAPACITY: usize = 100_000;
+/// Bytes of encoded txs a pool holds at most unless configured (256 MiB).
+pub const DEFAULT_CAPACITY_BYTES: usize = 256 << 20;
 
 /// Why a transaction was refused. The RPC layer reports `reason()` and the message.
 #[derive(Debug, thiserror::Error)]
@@ -68,6 +70,8 @@ pub enum AdmitError {
     BlockLimit { block_limit: u64, head: u64 },
     #[error("the pool is full ({capacity} transactions); retry later")]
     PoolFull { capacity: usize },
+    #[error("the pool is full ({capacity_bytes} bytes of transactions); retry later")]
+    PoolFullBytes { capacity_bytes: usize },
     #[error("reading the ledger failed: {0}")]
     Ledger(String),
 }
@@ -89,7 +93,7 @@ impl AdmitError {
             AdmitError::NonceTooLow { .. } | AdmitError::NonceTaken { .. } => "NonceTooLow",
             AdmitError::NonceTooHigh { .. } => "NonceTooHigh",
             AdmitError::BlockLimit { .. } => "BlockLimit",
-            AdmitError::PoolFull { .. } => "PoolFull",
+            AdmitError::PoolFull { .. } | AdmitError::PoolFullBytes { .. } => "PoolFull",
             AdmitError::Ledger(_) => "Internal",
         }
     }
@@ -101,10 +105,14 @@ pub struct PoolConfig {
     pub chain_id: String,
     pub group_id: String,
     pub capacity: usize,
+    /// Encoded bytes held at most: a flood of large txs meets "pool full", not memory
+    /// exhaustion.
+    pub capacity_bytes: usize,
 }
 
 struct Entry {
     seq: u64,
+    size: usize,
     tx: Arc<VerifiedTx>,
     /// Taken into a block being sealed; not offered again.
     in_flight: bool,
@@ -116,6 +124,8 @@ struct Inner {
     /// Arrival order of txs not in flight.
     order: BTreeMap<u64, B256>,
     next_seq: u64,
+    /// Encoded bytes of the txs held.
+    bytes: usize,
     /// Bumped by every `on_committed`, so admission can tell a commit raced it.
     commits: u64,
     native_nonces: HashSet<U256>,
@@ -126,6 +136,7 @@ impl Inner {
     fn remove(&mut self, hash: &B256) {
         let Some(entry) = self.by_hash.remove(hash) else { return };
         self.order.remove(&entry.seq);
+        self.bytes -= entry.size;
         match &entry.tx.tx {
             Transaction::Native(tx) => {
                 self.native_nonces.remove(&tx.data.nonce);
@@ -187,7 +198,7 @@ impl TxPool {
             return Err(AdmitError::TooLarge { size: bytes.len(), max: MAX_TX_BYTES });
         }
         // Decoding is exact, so `bytes` is the tx's encoding: no need to encode it again.
-        self.timed_admit(Transaction::decode(bytes)?, true)
+        self.timed_admit(Transaction::decode(bytes)?, bytes.len(), true)
     }
 
     /// Verifies and admits a decoded tx; returns its hash.
@@ -196,7 +207,7 @@ impl TxPool {
         if size > MAX_TX_BYTES {
             return Err(AdmitError::TooLarge { size, max: MAX_TX_BYTES });
         }
-        self.timed_admit(tx, true)
+        self.timed_admit(tx, size, true)
     }
 
     /// Admits txs gossiped by a peer, verifying their signatures in parallel. They are not
@@ -204,8 +215,9 @@ impl TxPool {
     pub fn submit_from_peer(&self, txs: Vec<Transaction>) -> usize {
         use rayon::prelude::*;
         txs.into_par_iter()
-            .filter(|tx| tx.encode().len() <= MAX_TX_BYTES)
-            .map(|tx| self.timed_admit(tx, false).is_ok() as usize)
+            .map(|tx| (tx.encode().len(), tx))
+            .filter(|(size, _)| *size <= MAX_TX_BYTES)
+            .map(|(size, tx)| self.timed_admit(tx, size, false).is_ok() as usize)
             .sum()
     }
 
@@ -219,9 +231,14 @@ impl TxPool {
         self.gossip.lock().as_mut().map(std::mem::take).unwrap_or_default()
     }
 
-    fn timed_admit(&self, tx: Transaction, from_client: bool) -> Result<B256, AdmitError> {
+    fn timed_admit(
+        &self,
+        tx: Transaction,
+        size: usize,
+        from_client: bool,
+    ) -> Result<B256, AdmitError> {
         let started = std::time::Instant::now();
-        let result = self.admit(tx, from_client);
+        let result = self.admit(tx, size, from_client);
         if result.is_ok() {
             self.admitted.fetch_add(1, Ordering::Relaxed);
             self.admit_nanos.fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
@@ -238,7 +255,7 @@ impl TxPool {
     }
 
     /// Every check but size (the caller's, from bytes it already has).
-    fn admit(&self, tx: Transaction, from_client: bool) -> Result<B256, AdmitError> {
+    fn admit(&self, tx: Transaction, size: usize, from_client: bool) -> Result<B256, AdmitError> {
         // Signature checks are the expensive part: done before taking the lock.
         let verified = tx.verify(&*self.suite).map_err(AdmitError::BadSignature)?;
         verified
@@ -259,6 +276,9 @@ impl TxPool {
         }
         if inner.by_hash.len() >= self.config.capacity {
             return Err(AdmitError::PoolFull { capacity: self.config.capacity });
+        }
+        if inner.bytes + size > self.config.capacity_bytes {
+            return Err(AdmitError::PoolFullBytes { capacity_bytes: self.config.capacity_bytes });
         }
         match &verified.tx {
             Transaction::Native(tx) => {
@@ -284,7 +304,8 @@ impl TxPool {
         if from_client && let Some(outbox) = self.gossip.lock().as_mut() {
             outbox.push(Arc::clone(&verified));
         }
-        inner.by_hash.insert(hash, Entry { seq, tx: verified, in_flight: false });
+        inner.bytes += size;
+        inner.by_hash.insert(hash, Entry { seq, size, tx: verified, in_flight: false });
         drop(inner);
         self.arrived.notify_all();
         Ok(hash)

@@ -33,6 +33,10 @@ impl Fixture {
     }
 
     fn with_capacity(kind: SuiteKind, capacity: usize) -> Self {
+        Self::with_limits(kind, capacity, aurum_txpool::DEFAULT_CAPACITY_BYTES)
+    }
+
+    fn with_limits(kind: SuiteKind, capacity: usize, capacity_bytes: usize) -> Self {
         let suite = suite(kind);
         let sealer = suite.generate();
         let genesis = Genesis {
@@ -48,7 +52,12 @@ impl Fixture {
         };
         let ledger =
             Arc::new(Ledger::open(Arc::new(MemStore::new()), suite.clone(), &genesis).unwrap());
-        let config = PoolConfig { chain_id: "chain0".into(), group_id: "group0".into(), capacity };
+        let config = PoolConfig {
+            chain_id: "chain0".into(),
+            group_id: "group0".into(),
+            capacity,
+            capacity_bytes,
+        };
         let pool = TxPool::new(config, Arc::clone(&ledger), ETH_CHAIN_ID);
         let user = suite.generate();
         Fixture { suite, ledger, pool, user }
@@ -497,6 +506,32 @@ fn a_full_pool_refuses_until_space_frees() {
         f.pool.on_committed([f.hash(&a)]);
         f.submit(&c);
         refused(f.pool.submit(f.native(4)), "PoolFull");
+    }
+}
+
+#[test]
+fn a_pool_full_by_bytes_refuses_and_gossip_admission_respects_it() {
+    for kind in SuiteKind::ALL {
+        let probe = Fixture::new(kind);
+        let size = probe.native(1).encode().len();
+        // Room for two txs' bytes (count is not the limit here).
+        let f = Fixture::with_limits(kind, 1000, 2 * size + size / 2);
+        let (a, b, c) = (f.native(1), f.native(2), f.native(3));
+        f.submit(&a);
+        f.submit(&b);
+        let err = refused(f.pool.submit(c.clone()), "PoolFull");
+        assert!(matches!(err, AdmitError::PoolFullBytes { .. }), "{err}");
+        // Txs from peers meet the same bound (and are counted, not an error).
+        assert_eq!(f.pool.submit_from_peer(vec![c.clone()]), 0);
+        f.pool.on_committed([f.hash(&a)]);
+        assert_eq!(f.pool.submit_from_peer(vec![c.clone(), a.clone()]), 1);
+        assert_eq!(f.pool.len(), 2);
+        // Peers' txs are not queued for gossip again; clients' are.
+        f.pool.enable_gossip();
+        assert!(f.pool.take_gossip().is_empty());
+        f.pool.on_committed([f.hash(&b)]);
+        f.submit(&f.native(4));
+        assert_eq!(f.pool.take_gossip().len(), 1);
     }
 }
 
