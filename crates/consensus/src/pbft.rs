@@ -63,6 +63,8 @@ pub struct Pbft {
     view_started: u64,
     /// When our view change was last (re)sent.
     last_resend: u64,
+    /// When the commit proof was last sent.
+    last_proof: u64,
     persisted: Persisted,
     round: Round,
     recent: BTreeMap<u64, Decision>,
@@ -85,6 +87,7 @@ impl Pbft {
             now: 0,
             view_started: 0,
             last_resend: 0,
+            last_proof: 0,
             persisted: Persisted { height, ..Default::default() },
             round: Round::default(),
             recent: BTreeMap::new(),
@@ -589,7 +592,12 @@ impl Pbft {
     fn on_tick(&mut self, now_ms: u64, out: &mut Vec<Output>) {
         self.now = self.now.max(now_ms);
         if self.now.saturating_sub(self.view_started) < self.timeout() {
-            if let Some(proof) = self.commit_proof() {
+            // Decided but not final: peers that lost commits get the proof (with the
+            // payload), a few times per timeout rather than on every tick.
+            if self.now.saturating_sub(self.last_proof) >= self.cfg.base_timeout_ms / 4
+                && let Some(proof) = self.commit_proof()
+            {
+                self.last_proof = self.now;
                 out.push(Output::Broadcast(proof));
             }
             self.resend_view_change(out);

@@ -40,7 +40,8 @@ impl Validators {
         self.weights.is_empty()
     }
     pub fn total(&self) -> u64 {
-        self.weights.iter().sum()
+        // Weights are bounded where they are set; saturate rather than wrap regardless.
+        self.weights.iter().fold(0u64, |a, w| a.saturating_add(*w))
     }
     /// Weight a set of voters needs so that any two such sets share more weight than the
     /// faulty nodes can have: ⌊2W/3⌋ + 1 (2f+1 of 3f+1 with equal weights).

@@ -24,6 +24,12 @@ use std::collections::BTreeSet;
 use std::time::Instant;
 
 const PROPOSAL_TAG: u8 = 0x04;
+/// Largest proposal payload: one maximal tx fits, and a new-view message carrying the
+/// proposal and a few prepared certificates (each with the payload) stays under the
+/// network's frame limit.
+pub const MAX_PROPOSAL_BYTES: usize = 5 << 20;
+/// Room left in a proposal for the header fields and per-tx framing.
+const PROPOSAL_OVERHEAD: usize = 64 << 10;
 /// How far ahead of a replica's clock a proposal's timestamp may be.
 const MAX_CLOCK_AHEAD_MS: u64 = 15_000;
 /// A native tx's block limit may be at most this far past the head (as in the pool).
@@ -147,22 +153,46 @@ impl Group {
     }
 
     /// Takes waiting txs from the pool and builds the proposal for block `number` by sealer
-    /// `proposer`. None if no tx is ready or the head moved. The txs stay in flight until
+    /// `proposer`. None if the head moved, or if no tx is ready and `allow_empty` is false. The txs stay in flight until
     /// their block commits or [`aurum_txpool::TxPool::return_batch`] gives them back.
     pub fn build_proposal(
         &self,
         number: u64,
         proposer: u32,
+        allow_empty: bool,
     ) -> Result<Option<(Vec<u8>, Vec<B256>)>> {
         let parent = self.ledger.head()?;
         if parent.number + 1 != number {
             return Ok(None);
         }
         let params = self.params(number)?;
-        let taken = self.pool.take_batch(params.tx_count_limit as usize, number, |address| {
-            self.pool.account_nonce(address).unwrap_or(0)
+        let mut taken = self.pool.take_batch(
+            params.tx_count_limit as usize,
+            MAX_PROPOSAL_BYTES - PROPOSAL_OVERHEAD,
+            number,
+            |address| self.pool.account_nonce(address).unwrap_or(0),
+        );
+        // Txs the ledger already rules out (their nonce was used by a tx that reached
+        // another node first) would make every replica refuse the proposal: drop them.
+        let (mut hashes, mut nonces, mut dead) = (BTreeSet::new(), BTreeSet::new(), Vec::new());
+        taken.retain(|t| {
+            // A ledger read error keeps the tx: replicas will judge it.
+            let why = self.replay_error(t, parent.number, &mut hashes, &mut nonces);
+            if let Ok(Some(_)) = why {
+                dead.push(t.hash);
+                return false;
+            }
+            true
         });
-        if taken.is_empty() {
+        if !dead.is_empty() {
+            tracing::info!(
+                group = self.id(),
+                dropped = dead.len(),
+                "dropped txs the ledger rules out"
+            );
+            self.pool.discard(dead);
+        }
+        if taken.is_empty() && !allow_empty {
             return Ok(None);
         }
         let header = Header {
@@ -185,6 +215,12 @@ impl Group {
         &self,
         payload: &[u8],
     ) -> std::result::Result<CheckedBlock, BlockRejected> {
+        if payload.len() > MAX_PROPOSAL_BYTES {
+            return Err(BlockRejected::Invalid(format!(
+                "proposal of {} bytes, the limit is {MAX_PROPOSAL_BYTES}",
+                payload.len()
+            )));
+        }
         let p = decode_proposal(payload)?;
         let parent = self.ledger.head().map_err(GroupError::from)?;
         if p.number != parent.number + 1 || p.parent_hash != parent.hash(&*self.suite) {
@@ -230,9 +266,11 @@ impl Group {
                 let tx = Transaction::decode(bytes)
                     .map_err(|e| BlockRejected::Invalid(format!("undecodable tx: {e}")))?;
                 let hash = tx.hash(suite);
+                // A native tx's hash does not cover its signature: reuse the pool's check
+                // only for the very same tx, never for another signature over the same fields.
                 let verified = match self.pool.get(&hash) {
-                    Some(known) => VerifiedTx::clone(&known),
-                    None => tx
+                    Some(known) if known.tx == tx => VerifiedTx::clone(&known),
+                    _ => tx
                         .verify(suite)
                         .map_err(|e| BlockRejected::Invalid(format!("tx {hash}: {e}")))?,
                 };
@@ -251,45 +289,59 @@ impl Group {
         txs: &[VerifiedTx],
         head: u64,
     ) -> std::result::Result<(), BlockRejected> {
-        let mut hashes = BTreeSet::new();
-        let mut nonces = BTreeSet::new();
+        let (mut hashes, mut nonces) = (BTreeSet::new(), BTreeSet::new());
         for t in txs {
-            if !hashes.insert(t.hash) {
-                return Err(BlockRejected::Invalid(format!("tx {} twice in the block", t.hash)));
-            }
-            if self.ledger.tx_location(&t.hash).map_err(GroupError::from)?.is_some() {
-                return Err(BlockRejected::Invalid(format!("tx {} already committed", t.hash)));
-            }
-            if let Transaction::Native(n) = &t.tx {
-                let limit = n.data.block_limit;
-                if limit <= head || limit > head + BLOCK_LIMIT_WINDOW {
-                    return Err(BlockRejected::Invalid(format!(
-                        "tx {} block limit {limit} is outside ({head}, {}]",
-                        t.hash,
-                        head + BLOCK_LIMIT_WINDOW
-                    )));
-                }
-                let used = self.ledger.nonce_used_at(&n.data.nonce).map_err(GroupError::from)?;
-                if used.is_some() || !nonces.insert(n.data.nonce) {
-                    return Err(BlockRejected::Invalid(format!(
-                        "tx {} reuses nonce {}",
-                        t.hash, n.data.nonce
-                    )));
-                }
+            if let Some(why) = self.replay_error(t, head, &mut hashes, &mut nonces)? {
+                return Err(BlockRejected::Invalid(why));
             }
         }
         Ok(())
     }
 
+    /// Why `t` cannot go in a block on top of `head` after the txs already seen (their
+    /// hashes and native nonces), if it cannot.
+    fn replay_error(
+        &self,
+        t: &VerifiedTx,
+        head: u64,
+        hashes: &mut BTreeSet<B256>,
+        nonces: &mut BTreeSet<alloy_primitives::U256>,
+    ) -> Result<Option<String>> {
+        if !hashes.insert(t.hash) {
+            return Ok(Some(format!("tx {} twice in the block", t.hash)));
+        }
+        if self.ledger.tx_location(&t.hash)?.is_some() {
+            return Ok(Some(format!("tx {} already committed", t.hash)));
+        }
+        if let Transaction::Native(n) = &t.tx {
+            let limit = n.data.block_limit;
+            if limit <= head || limit > head + BLOCK_LIMIT_WINDOW {
+                return Ok(Some(format!(
+                    "tx {} block limit {limit} is outside ({head}, {}]",
+                    t.hash,
+                    head + BLOCK_LIMIT_WINDOW
+                )));
+            }
+            if self.ledger.nonce_used_at(&n.data.nonce)?.is_some() || !nonces.insert(n.data.nonce) {
+                return Ok(Some(format!("tx {} reuses nonce {}", t.hash, n.data.nonce)));
+            }
+        }
+        Ok(None)
+    }
+
     /// Executes a checked block on top of the head (its parent) and finalises its header.
     pub fn execute_checked(&self, block: &CheckedBlock) -> Result<ExecutedBlock> {
         let number = block.header.number;
-        let parent = self.ledger.head()?;
+        // The head and the state snapshot are read together, so a commit by another thread
+        // cannot slip between them.
+        let (parent, state) = {
+            let _no_commit = self.commit_lock.lock();
+            (self.ledger.head()?, self.ledger.latest_state())
+        };
         if parent.number + 1 != number {
             return Err(GroupError::UnknownBlock(number - 1));
         }
         let started = Instant::now();
-        let state = self.ledger.latest_state();
         let ctx: BlockContext = self.block_context(number, block.header.timestamp_ms)?;
         let executed = self.executor.execute_block(&state, &ctx, &block.txs)?;
         let mut header = block.header.clone();
@@ -340,6 +392,10 @@ impl Group {
         }
         // Durable from here on: bookkeeping must not make the caller treat it as failed.
         self.pool.on_committed(block.txs.iter().map(|t| t.hash));
+        self.pool.evict_used_nonces(block.txs.iter().filter_map(|t| match &t.tx {
+            Transaction::Native(n) => Some(n.data.nonce),
+            Transaction::Ethereum(_) => None,
+        }));
         self.after_commit(number, block.hash);
         Ok(true)
     }

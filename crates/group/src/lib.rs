@@ -25,7 +25,8 @@ use tokio::sync::watch;
 
 mod decided;
 pub use decided::{
-    BlockRejected, CheckedBlock, ExecutedBlock, Sealer, encode_proposal, proposal_digest,
+    BlockRejected, CheckedBlock, ExecutedBlock, MAX_PROPOSAL_BYTES, Sealer, encode_proposal,
+    proposal_digest,
 };
 
 /// How many ancestor hashes BLOCKHASH can see (as in Ethereum).
@@ -277,9 +278,10 @@ impl Group {
         let number = parent.number + 1;
         let Some(sealer_index) = self.sealer_index(number)? else { return Ok(None) };
         let params = self.params(number)?;
-        let taken = self.pool.take_batch(params.tx_count_limit as usize, number, |address| {
-            self.pool.account_nonce(address).unwrap_or(0)
-        });
+        let taken =
+            self.pool.take_batch(params.tx_count_limit as usize, usize::MAX, number, |address| {
+                self.pool.account_nonce(address).unwrap_or(0)
+            });
         if taken.is_empty() {
             return Ok(None);
         }

@@ -51,6 +51,7 @@ impl Crypto for NodeCrypto {
 struct Instance {
     pbft: Pbft,
     sealers: Vec<Sealer>,
+    leader_period: u64,
     me: NodeIndex,
 }
 
@@ -63,8 +64,9 @@ pub(crate) struct Driver {
     instance: Option<Instance>,
     /// Proposal requested by the state machine, answered once txs wait.
     pending_propose: Option<(u64, u64)>,
-    /// Txs this node took from its pool for its own proposal.
+    /// Txs this node took from its pool for its own proposal, and the view it proposed in.
     taken: Vec<B256>,
+    taken_view: u64,
     checked: HashMap<B256, CheckedBlock>,
     executed: HashMap<B256, ExecutedBlock>,
     /// Consensus time: advances only while there is work (waiting txs or an active round),
@@ -92,6 +94,7 @@ impl Driver {
             instance: None,
             pending_propose: None,
             taken: Vec::new(),
+            taken_view: 0,
             checked: HashMap::new(),
             executed: HashMap::new(),
             clock_ms: 0,
@@ -150,8 +153,10 @@ impl Driver {
         if stale {
             self.rebuild(next)?;
         }
-        if self.instance.is_none() {
-            return Ok(());
+        let Some(inst) = &self.instance else { return Ok(()) };
+        if !self.taken.is_empty() && inst.pbft.view() != self.taken_view {
+            // Our proposal's view is over: its txs may go in the next one.
+            self.give_back_taken();
         }
         let now = Instant::now();
         let elapsed = now.duration_since(self.last_tick).as_millis() as u64;
@@ -182,19 +187,36 @@ impl Driver {
             }
             return Ok(());
         };
-        let leader_period = self
-            .group
-            .ledger()
-            .system_config_for_block("consensus_leader_period", height)?
-            .and_then(|e| e.value.trim().parse::<u64>().ok())
-            .unwrap_or(1)
-            .max(1);
+        let leader_period = self.leader_period(height)?;
         let crypto = NodeCrypto {
             suite: Arc::clone(self.group.suite()),
             key: self.key.clone(),
             sealers: sealers.iter().map(|s| s.node_id).collect(),
         };
-        let restored = self.load_persisted();
+        let restored = match self.load_persisted() {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::error!(group = self.group.id(), error = %e, "consensus record unreadable: not voting (following by sync)");
+                self.instance = None;
+                return Ok(());
+            }
+        };
+        if let Some(r) = &restored
+            && r.height > height
+        {
+            // We voted at a later height than the ledger holds (a commit failed, or the
+            // ledger was restored): voting here again could contradict those votes. Follow
+            // by sync until the ledger catches up.
+            if self.instance.take().is_some() {
+                tracing::warn!(
+                    group = self.group.id(),
+                    height,
+                    voted_at = r.height,
+                    "ledger behind our votes: following by sync"
+                );
+            }
+            return Ok(());
+        }
         let config = PbftConfig {
             validators: Validators {
                 weights: sealers.iter().map(|s| s.weight).collect(),
@@ -205,7 +227,12 @@ impl Driver {
             start_height: height,
         };
         let pbft = Pbft::new(config, Box::new(crypto), restored);
-        let was = self.instance.replace(Instance { pbft, sealers, me: index as NodeIndex });
+        let was = self.instance.replace(Instance {
+            pbft,
+            sealers,
+            leader_period,
+            me: index as NodeIndex,
+        });
         if was.is_none() {
             tracing::info!(group = self.group.id(), height, index, "sealing with PBFT");
         }
@@ -217,18 +244,23 @@ impl Driver {
         Ok(())
     }
 
-    fn load_persisted(&self) -> Option<Persisted> {
+    fn leader_period(&self, height: u64) -> aurum_group::Result<u64> {
+        Ok(self
+            .group
+            .ledger()
+            .system_config_for_block("consensus_leader_period", height)?
+            .and_then(|e| e.value.trim().parse::<u64>().ok())
+            .unwrap_or(1)
+            .max(1))
+    }
+
+    /// The persisted consensus record: Ok(None) if there is none; Err if it cannot be read,
+    /// in which case voting would risk a double vote.
+    fn load_persisted(&self) -> Result<Option<Persisted>, String> {
         match self.store.get(CONSENSUS_NAMESPACE, self.group.id().as_bytes()) {
-            Ok(Some(bytes)) => Persisted::decode(&bytes)
-                .inspect_err(|e| {
-                    tracing::error!(group = self.group.id(), error = %e, "persisted consensus record unreadable")
-                })
-                .ok(),
-            Ok(None) => None,
-            Err(e) => {
-                tracing::error!(group = self.group.id(), error = %e, "reading the consensus record");
-                None
-            }
+            Ok(Some(bytes)) => Persisted::decode(&bytes).map(Some).map_err(|e| e.to_string()),
+            Ok(None) => Ok(None),
+            Err(e) => Err(e.to_string()),
         }
     }
 
@@ -378,8 +410,10 @@ impl Driver {
         self.last_commit = Instant::now();
         // The sealer set may change from the next height on (the Consensus precompile).
         let next = decision.height + 1;
-        let changed = match (&self.instance, self.group.sealers(next)) {
-            (Some(inst), Ok(sealers)) => inst.sealers != sealers,
+        let changed = match (&self.instance, self.group.sealers(next), self.leader_period(next)) {
+            (Some(inst), Ok(sealers), Ok(period)) => {
+                inst.sealers != sealers || inst.leader_period != period
+            }
             _ => true,
         };
         if changed && let Err(e) = self.rebuild(next) {
@@ -403,7 +437,10 @@ impl Driver {
             return Ok(());
         }
         let waiting = self.group.pool().waiting();
-        if waiting == 0 {
+        // After a view change the new leader must propose something, or the view change
+        // never completes: an empty block if no tx waits.
+        let must = view > 0;
+        if waiting == 0 && !must {
             return Ok(());
         }
         // Gather txs for up to min_seal_interval after the last block unless a block is full.
@@ -411,11 +448,13 @@ impl Driver {
         if waiting < full && self.last_commit.elapsed() < self.options.min_seal_interval {
             return Ok(());
         }
-        let Some((payload, hashes)) = self.group.build_proposal(height, inst.me)? else {
+        let Some((payload, hashes)) = self.group.build_proposal(height, inst.me, must)? else {
             return Ok(());
         };
         self.pending_propose = None;
+        self.give_back_taken();
         self.taken = hashes;
+        self.taken_view = view;
         self.round_active = true;
         self.step(Input::Proposal { height, view, payload: Bytes::from(payload) });
         Ok(())

@@ -24,10 +24,14 @@ use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+/// Messages queued per (group, module) for its thread before new ones are dropped.
+const INBOUND_QUEUE: usize = 16_384;
 /// Gossip batches are flushed this often.
 const GOSSIP_EVERY: Duration = Duration::from_millis(5);
-/// Txs per gossip frame at most.
+/// Txs and bytes per gossip frame at most (well under the network's frame limit; one tx is
+/// at most 4 MiB).
 const GOSSIP_BATCH: usize = 2000;
+const GOSSIP_BYTES: usize = 8 << 20;
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -79,7 +83,7 @@ impl Consortium {
         let mut forwarders = Vec::new();
         let mut threads = Vec::new();
 
-        let (consensus_tx, consensus_rx) = mpsc::channel();
+        let (consensus_tx, consensus_rx) = mpsc::sync_channel(INBOUND_QUEUE);
         forwarders.push(forward(
             &network,
             &id,
@@ -101,7 +105,7 @@ impl Consortium {
                 .spawn(move || driver.run(consensus_rx, s))?,
         );
 
-        let (sync_tx, sync_rx) = mpsc::channel();
+        let (sync_tx, sync_rx) = mpsc::sync_channel(INBOUND_QUEUE);
         forwarders
             .push(forward(&network, &id, Module::Sync, sync_tx, |from, payload| (from, payload)));
         let syncer = sync::Sync::new(Arc::clone(&group), network.clone());
@@ -112,7 +116,7 @@ impl Consortium {
                 .spawn(move || syncer.run(sync_rx, s))?,
         );
 
-        let (gossip_tx, gossip_rx) = mpsc::channel();
+        let (gossip_tx, gossip_rx) = mpsc::sync_channel(INBOUND_QUEUE);
         forwarders.push(forward(&network, &id, Module::TxGossip, gossip_tx, |from, payload| {
             (from, payload)
         }));
@@ -144,14 +148,24 @@ fn forward<T: Send + 'static>(
     network: &Network,
     group: &str,
     module: Module,
-    to: mpsc::Sender<T>,
+    to: mpsc::SyncSender<T>,
     wrap: fn(NodeId, Bytes) -> T,
 ) -> tokio::task::JoinHandle<()> {
     let mut inbound = network.register(group, module);
     tokio::spawn(async move {
+        let mut dropped = 0u64;
         while let Some(m) = inbound.recv().await {
-            if to.send(wrap(m.from, Bytes::from(m.payload))).is_err() {
-                break;
+            match to.try_send(wrap(m.from, Bytes::from(m.payload))) {
+                Ok(()) => {}
+                // A busy thread sheds load (peers resend what matters) rather than queue
+                // without bound.
+                Err(mpsc::TrySendError::Full(_)) => {
+                    dropped += 1;
+                    if dropped.is_power_of_two() {
+                        tracing::warn!(?module, dropped, "inbound queue full: dropping messages");
+                    }
+                }
+                Err(mpsc::TrySendError::Disconnected(_)) => break,
             }
         }
     })
@@ -182,10 +196,22 @@ fn gossip(
             Err(mpsc::RecvTimeoutError::Timeout) => {}
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
         }
-        let out = group.pool().take_gossip();
-        for chunk in out.chunks(GOSSIP_BATCH) {
-            let raw: Vec<Bytes> = chunk.iter().map(|t| Bytes::from(t.tx.encode())).collect();
-            let frame = wire::encode_tx_batch(&raw);
+        let mut batch: Vec<Bytes> = Vec::new();
+        let mut bytes = 0;
+        for tx in group.pool().take_gossip() {
+            let raw = Bytes::from(tx.tx.encode());
+            if !batch.is_empty()
+                && (batch.len() >= GOSSIP_BATCH || bytes + raw.len() > GOSSIP_BYTES)
+            {
+                let frame = wire::encode_tx_batch(&std::mem::take(&mut batch));
+                network.broadcast(group.id(), Module::TxGossip, frame.into());
+                bytes = 0;
+            }
+            bytes += raw.len();
+            batch.push(raw);
+        }
+        if !batch.is_empty() {
+            let frame = wire::encode_tx_batch(&batch);
             network.broadcast(group.id(), Module::TxGossip, frame.into());
         }
     }

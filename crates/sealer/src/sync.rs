@@ -21,7 +21,7 @@ const ANSWER_BYTES: usize = 8 << 20;
 /// A request not answered by then is asked of another peer.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 /// A sealer one block behind is usually about to commit it through consensus: it syncs only
-/// once its head has not moved for this long (or it is two or more blocks behind).
+/// once peers have been ahead for this long (or it is two or more blocks behind).
 const SEALER_PATIENCE: Duration = Duration::from_millis(1500);
 
 pub(crate) struct Sync {
@@ -29,8 +29,8 @@ pub(crate) struct Sync {
     network: Network,
     /// Peers' heads as they last said.
     peers: HashMap<NodeId, u64>,
-    /// Our head and since when it has not moved.
-    ours: (u64, Instant),
+    /// Since when a peer has said it is ahead of us (None: nobody is).
+    behind_since: Option<Instant>,
     asked: Option<(NodeId, Instant)>,
     /// Peers whose blocks failed verification, ignored until then.
     distrusted: HashMap<NodeId, Instant>,
@@ -42,7 +42,7 @@ impl Sync {
             group,
             network,
             peers: HashMap::new(),
-            ours: (0, Instant::now()),
+            behind_since: None,
             asked: None,
             distrusted: HashMap::new(),
         }
@@ -85,6 +85,10 @@ impl Sync {
             SyncMessage::Blocks(blocks) => {
                 if self.asked.as_ref().is_some_and(|(p, _)| *p == from) {
                     self.asked = None;
+                }
+                if blocks.is_empty() {
+                    // It said it was ahead but has nothing to give: ask someone else.
+                    self.distrusted.insert(from, Instant::now());
                 }
                 self.apply(from, blocks);
             }
@@ -146,18 +150,22 @@ impl Sync {
     }
 
     fn maybe_request(&mut self) {
-        if let Some((_, at)) = &self.asked {
+        if let Some((peer, at)) = &self.asked {
             if at.elapsed() < REQUEST_TIMEOUT {
                 return;
             }
+            // No answer: ask someone else for a while.
+            self.distrusted.insert(*peer, Instant::now());
             self.asked = None;
         }
         self.distrusted.retain(|_, at| at.elapsed() < Duration::from_secs(30));
         let mine = self.head();
-        if mine != self.ours.0 {
-            self.ours = (mine, Instant::now());
+        if self.peers.values().any(|h| *h > mine) {
+            self.behind_since.get_or_insert_with(Instant::now);
+        } else {
+            self.behind_since = None;
         }
-        let stuck = self.ours.1.elapsed() >= SEALER_PATIENCE;
+        let stuck = self.behind_since.is_some_and(|t| t.elapsed() >= SEALER_PATIENCE);
         let sealer = self
             .group
             .sealers(mine + 1)

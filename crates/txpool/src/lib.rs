@@ -20,7 +20,7 @@ use aurum_primitives::state::{AccountInfo, StateReader, account_key};
 use aurum_primitives::transaction::{BLOCK_LIMIT_WINDOW, MAX_TX_BYTES};
 use aurum_primitives::{DecodeError, Transaction, TxError, VerifiedTx};
 use parking_lot::{Condvar, Mutex};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -128,7 +128,8 @@ struct Inner {
     bytes: usize,
     /// Bumped by every `on_committed`, so admission can tell a commit raced it.
     commits: u64,
-    native_nonces: HashSet<U256>,
+    /// Native nonces held, with the tx holding each.
+    native_nonces: HashMap<U256, B256>,
     eth_nonces: HashMap<Address, BTreeMap<u64, B256>>,
 }
 
@@ -282,9 +283,10 @@ impl TxPool {
         }
         match &verified.tx {
             Transaction::Native(tx) => {
-                if !inner.native_nonces.insert(tx.data.nonce) {
+                if inner.native_nonces.contains_key(&tx.data.nonce) {
                     return Err(AdmitError::NonceUsedInPool(tx.data.nonce));
                 }
+                inner.native_nonces.insert(tx.data.nonce, hash);
             }
             Transaction::Ethereum(tx) => {
                 let nonces = inner.eth_nonces.entry(verified.sender).or_default();
@@ -432,6 +434,7 @@ impl TxPool {
     pub fn take_batch(
         &self,
         max: usize,
+        max_bytes: usize,
         number: u64,
         mut account_nonce: impl FnMut(&Address) -> u64,
     ) -> Vec<Arc<VerifiedTx>> {
@@ -440,11 +443,15 @@ impl TxPool {
         let mut next_nonce: HashMap<Address, u64> = HashMap::new();
         let mut dead = Vec::new();
         let mut taken = Vec::new();
+        let mut bytes = 0;
         for (seq, hash) in inner.order.iter() {
             if batch.len() >= max {
                 break;
             }
             let Some(entry) = inner.by_hash.get(hash) else { continue };
+            if bytes + entry.size > max_bytes && !batch.is_empty() {
+                continue; // a smaller tx may still fit
+            }
             match &entry.tx.tx {
                 Transaction::Native(tx) => {
                     if tx.data.block_limit < number {
@@ -469,6 +476,7 @@ impl TxPool {
                     *next += 1;
                 }
             }
+            bytes += entry.size;
             batch.push(Arc::clone(&entry.tx));
             taken.push((*seq, *hash));
         }
@@ -488,6 +496,26 @@ impl TxPool {
     pub fn on_committed(&self, hashes: impl IntoIterator<Item = B256>) {
         let mut inner = self.inner.lock();
         inner.commits += 1;
+        for hash in hashes {
+            inner.remove(&hash);
+        }
+    }
+
+    /// Drops txs that can never commit because a committed block used their native nonce
+    /// (another tx with the same nonce reached another node's pool first).
+    pub fn evict_used_nonces(&self, nonces: impl IntoIterator<Item = U256>) {
+        let mut inner = self.inner.lock();
+        for nonce in nonces {
+            if let Some(hash) = inner.native_nonces.get(&nonce).copied() {
+                inner.remove(&hash);
+            }
+        }
+    }
+
+    /// Drops txs the caller found can never commit (e.g. the ledger already holds their
+    /// nonce), so they are not proposed again.
+    pub fn discard(&self, hashes: impl IntoIterator<Item = B256>) {
+        let mut inner = self.inner.lock();
         for hash in hashes {
             inner.remove(&hash);
         }

@@ -149,7 +149,7 @@ impl Fixture {
     fn take(&self, max: usize) -> Vec<B256> {
         let number = self.head() + 1;
         self.pool
-            .take_batch(max, number, |a| self.pool.account_nonce(a).unwrap())
+            .take_batch(max, usize::MAX, number, |a| self.pool.account_nonce(a).unwrap())
             .iter()
             .map(|t| t.hash)
             .collect()
@@ -629,7 +629,8 @@ fn expired_native_txs_are_dropped_at_selection() {
         let last = f.submit(&f.native_with(2, |t| t.block_limit = 3));
         let fresh = f.submit(&f.native_with(3, |t| t.block_limit = 500));
         // For block 3: block limit 2 has passed, block limit 3 is still good.
-        let batch: Vec<B256> = f.pool.take_batch(10, 3, |_| 0).iter().map(|t| t.hash).collect();
+        let batch: Vec<B256> =
+            f.pool.take_batch(10, usize::MAX, 3, |_| 0).iter().map(|t| t.hash).collect();
         assert_eq!(batch, vec![last, fresh]);
         assert!(!f.pool.contains(&old), "{kind:?}: expired tx dropped");
         assert_eq!(f.pool.len(), 2);

@@ -54,8 +54,10 @@ fn parse_node_id(s: &str) -> Option<B512Bytes> {
     Some(B512Bytes::from(out))
 }
 
+/// A weight is 1..=2^32-1, so the sum over any sealer list fits in a u64 and quorum
+/// arithmetic cannot overflow.
 fn parse_weight(w: U256) -> Option<u64> {
-    u64::try_from(w).ok().filter(|w| *w > 0)
+    u64::try_from(w).ok().filter(|w| *w > 0 && *w <= u64::from(u32::MAX))
 }
 
 fn load(call: &mut PcCall<'_, '_>) -> PcResult<ConsensusNodeList> {
