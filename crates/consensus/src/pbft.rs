@@ -65,6 +65,8 @@ pub struct Pbft {
     last_resend: u64,
     /// When the commit proof was last sent.
     last_proof: u64,
+    /// Our view-change vote re-signed after a restart in a view > 0 (resent only).
+    restored_vc: Option<ViewChange>,
     persisted: Persisted,
     round: Round,
     recent: BTreeMap<u64, Decision>,
@@ -88,6 +90,7 @@ impl Pbft {
             view_started: 0,
             last_resend: 0,
             last_proof: 0,
+            restored_vc: None,
             persisted: Persisted { height, ..Default::default() },
             round: Round::default(),
             recent: BTreeMap::new(),
@@ -99,6 +102,17 @@ impl Pbft {
             me.view = p.view;
             me.entered = p.view == 0;
             me.persisted = p;
+            if me.view > 0 {
+                // Our view-change vote for it was lost with the process: sign it again (the
+                // same vote: same view, same lock) so peers that missed it get it resent. It
+                // does not count towards a new view of our own: leading a view we may have
+                // proposed in before the crash must go through the persisted proposal (the
+                // simulation finds double proposals otherwise).
+                let prepared = me.persisted.locked.clone();
+                let sig = me.crypto.sign(&me.view_change_hash(me.view, prepared.as_ref()));
+                me.restored_vc =
+                    Some(ViewChange { height, new_view: me.view, from: me.cfg.me, prepared, sig });
+            }
         }
         me
     }
@@ -428,6 +442,7 @@ impl Pbft {
         self.entered = true;
         self.view_started = self.now;
         self.round = Round::default();
+        self.restored_vc = None;
         self.persisted = Persisted { height: self.height, ..Default::default() };
         out.push(Output::Persist(self.persisted.clone()));
         self.maybe_propose(out);
@@ -637,8 +652,13 @@ impl Pbft {
             return;
         }
         self.last_resend = self.now;
-        if let Some(vc) = self.round.view_changes.get(&self.view).and_then(|v| v.get(&self.cfg.me))
-        {
+        let vc = self
+            .round
+            .view_changes
+            .get(&self.view)
+            .and_then(|v| v.get(&self.cfg.me))
+            .or(self.restored_vc.as_ref().filter(|vc| vc.new_view == self.view));
+        if let Some(vc) = vc {
             out.push(Output::Broadcast(Message::ViewChange(vc.clone())));
         }
     }

@@ -92,7 +92,9 @@ class Chain:
         log_path = os.path.join(tmp, "aurum.log")
         with open(log_path, "ab") as log:
             proc = subprocess.Popen(
-                [binary, "up", "--dir", dir_, "--rpc-port", "0"],
+                # A 4-node PBFT chain by default (AURUM_CLIENT_NODES=1: a solo sealer).
+                [binary, "up", "--nodes", os.environ.get("AURUM_CLIENT_NODES", "4"),
+                 "--dir", dir_, "--rpc-port", "0", "--p2p-port", "0"],
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,

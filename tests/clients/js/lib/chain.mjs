@@ -66,7 +66,10 @@ export async function startChain(label = "js") {
   const dir = path.join(tmp, "chain");
   const logPath = path.join(tmp, "aurum.log");
   const logFd = fs.openSync(logPath, "a");
-  const proc = spawn(bin, ["up", "--dir", dir, "--rpc-port", "0"], {
+  // A 4-node PBFT chain by default (AURUM_CLIENT_NODES=1 for a solo sealer): the clients
+  // talk to node 0, their txs are gossiped and ordered by consensus.
+  const nodes = process.env.AURUM_CLIENT_NODES || "4";
+  const proc = spawn(bin, ["up", "--nodes", nodes, "--dir", dir, "--rpc-port", "0", "--p2p-port", "0"], {
     stdio: ["ignore", logFd, logFd],
     detached: true, // own process group, so a SIGKILL fallback reaches the node child too
   });
