@@ -184,6 +184,18 @@ fn crash_and_catch_up(sm: bool) {
     let rt = runtime();
     let mut nodes: Vec<TestNode> = (0..4).map(|k| TestNode::start_node(&dir, k)).collect();
     let url3 = nodes[3].url();
+    // Every node links to the three others (getPeers, net_peerCount).
+    let peers = |url: &str| {
+        rt.block_on(async {
+            let client = Client::connect(url.to_string(), "group0").await.unwrap();
+            let list: serde_json::Value =
+                client.request("getPeers", serde_json::json!([])).await.unwrap();
+            let count: String =
+                client.request("net_peerCount", serde_json::json!([])).await.unwrap();
+            (list.as_array().map(|a| a.len()).unwrap_or(0), count)
+        })
+    };
+    wait_until("a full mesh", 60, || peers(&url3) == (3, "0x3".into()), || all_logs(&nodes));
     let key = Arc::new(KeyPair::generate(kind(sm)));
     let (token, input) = deploy_token(&rt, &url3, &key);
     let seen: Seen = Arc::default();

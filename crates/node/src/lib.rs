@@ -346,7 +346,11 @@ impl Node {
             max_batch: config.rpc.max_batch,
             ..Default::default()
         };
-        let rpc = Arc::new(Rpc::new(groups.clone(), default_group.clone(), limits));
+        let mut rpc = Rpc::new(groups.clone(), default_group.clone(), limits);
+        if let Some(net) = &network {
+            rpc = rpc.with_peers(Arc::new(NetworkPeers(net.clone())));
+        }
+        let rpc = Arc::new(rpc);
         let (stop_tx, stop_rx) = oneshot::channel();
         let rpc_task = tokio::spawn(aurum_rpc::serve(listener, rpc, async move {
             let _ = stop_rx.await;
@@ -421,6 +425,26 @@ impl Node {
         if let Some(net) = self.network.take() {
             net.shutdown().await;
         }
+    }
+}
+
+/// The network as the RPC sees it (`getPeers`, `net_peerCount`).
+struct NetworkPeers(Network);
+
+impl aurum_rpc::PeerView for NetworkPeers {
+    fn peers(&self) -> Vec<serde_json::Value> {
+        self.0
+            .peers()
+            .into_iter()
+            .map(|p| {
+                serde_json::json!({
+                    "nodeId": p.node_id.to_hex(),
+                    "address": p.addr.to_string(),
+                    "outbound": p.outbound,
+                    "certificate": p.certificate,
+                })
+            })
+            .collect()
     }
 }
 

@@ -11,7 +11,7 @@ mod convert;
 pub mod jsonrpc;
 mod methods;
 
-pub use methods::{Limits, Rpc};
+pub use methods::{Limits, PeerView, Rpc};
 
 use axum::Router;
 use axum::body::Bytes;

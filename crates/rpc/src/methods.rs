@@ -57,9 +57,16 @@ struct FilterEntry {
     last_poll: Instant,
 }
 
+/// Who this node is connected to, for `getPeers` and `net_peerCount` (the node's network).
+pub trait PeerView: Send + Sync {
+    /// One JSON object per connected peer.
+    fn peers(&self) -> Vec<Value>;
+}
+
 /// The RPC service of one node: its groups and per-client filter state.
 pub struct Rpc {
     groups: BTreeMap<String, Arc<Group>>,
+    peers: Option<Arc<dyn PeerView>>,
     default_group: String,
     pub(crate) limits: Limits,
     filters: Mutex<HashMap<String, FilterEntry>>,
@@ -70,11 +77,22 @@ impl Rpc {
     pub fn new(groups: Vec<Arc<Group>>, default_group: String, limits: Limits) -> Self {
         Rpc {
             groups: groups.into_iter().map(|g| (g.id().to_string(), g)).collect(),
+            peers: None,
             default_group,
             limits,
             filters: Mutex::new(HashMap::new()),
             client_version: format!("aurum/v{}/rust", env!("CARGO_PKG_VERSION")),
         }
+    }
+
+    /// Serves the node's peers (a node without a network has none).
+    pub fn with_peers(mut self, peers: Arc<dyn PeerView>) -> Self {
+        self.peers = Some(peers);
+        self
+    }
+
+    fn peer_list(&self) -> Vec<Value> {
+        self.peers.as_ref().map(|p| p.peers()).unwrap_or_default()
     }
 
     pub fn group(&self, name: &str) -> RpcResult<&Arc<Group>> {
@@ -146,6 +164,7 @@ impl Rpc {
         }
         match method {
             "getGroupList" => Ok(json!(self.groups.keys().collect::<Vec<_>>())),
+            "getPeers" => Ok(Value::Array(self.peer_list())),
             "getGroupInfo" => self.group_info(self.native_group(p)?),
             "getBlockNumber" => Ok(json!(head(self.native_group(p)?)?)),
             "sendTransaction" => {
@@ -414,7 +433,7 @@ impl Rpc {
             "eth_chainId" => Ok(quantity(self.web3_chain_id(g)?)),
             "net_version" => Ok(json!(self.web3_chain_id(g)?.to_string())),
             "net_listening" => Ok(json!(true)),
-            "net_peerCount" => Ok(json!("0x0")),
+            "net_peerCount" => Ok(json!(format!("{:#x}", self.peer_list().len()))),
             "web3_clientVersion" => Ok(json!(self.client_version)),
             "web3_sha3" => {
                 let data: Bytes = p.req(0, "data")?;
