@@ -75,6 +75,23 @@ pub(crate) struct Driver {
     last_tick: Instant,
     round_active: bool,
     last_commit: Instant,
+    /// When this height's phases happened (for the per-block timing log).
+    phases: Phases,
+}
+
+/// When the current height's proposal was checked, decided and executed.
+#[derive(Default, Clone, Copy)]
+struct Phases {
+    validated: Option<Instant>,
+    decided: Option<Instant>,
+    executed: Option<Instant>,
+}
+
+fn ms(from: Option<Instant>, to: Option<Instant>) -> f64 {
+    match (from, to) {
+        (Some(a), Some(b)) => b.saturating_duration_since(a).as_secs_f64() * 1e3,
+        _ => f64::NAN,
+    }
 }
 
 impl Driver {
@@ -101,6 +118,7 @@ impl Driver {
             last_tick: Instant::now(),
             round_active: false,
             last_commit: Instant::now(),
+            phases: Phases::default(),
         }
     }
 
@@ -323,6 +341,7 @@ impl Driver {
                 let valid = match self.group.check_proposal(&payload) {
                     Ok(block) => {
                         self.checked.insert(digest, block);
+                        self.phases.validated.get_or_insert_with(Instant::now);
                         true
                     }
                     Err(e) => {
@@ -333,6 +352,7 @@ impl Driver {
                 inst.pbft.step(Input::Validated { height, view, digest, valid })
             }
             Output::Execute { height, digest, payload } => {
+                self.phases.decided = Some(Instant::now());
                 let checked = match self.checked.remove(&digest) {
                     Some(block) => Ok(block),
                     None => self.group.check_proposal(&payload),
@@ -344,6 +364,7 @@ impl Driver {
                     Ok(block) => {
                         let block_hash = block.hash;
                         self.executed.insert(digest, block);
+                        self.phases.executed = Some(Instant::now());
                         inst.pbft.step(Input::Executed { height, digest, block_hash })
                     }
                     Err(e) => {
@@ -389,17 +410,31 @@ impl Driver {
                 .map(|v| SealerSignature { sealer_index: v.node, signature: v.sig.clone() })
                 .collect(),
         };
+        let certified = Instant::now();
         match self.group.commit_executed(&block, &certificate) {
             Ok(_) => {
+                // Where a height's time goes: gathering txs and the proposal's trip, the
+                // prepare/commit rounds, execution, the checkpoint round, the ledger write.
+                let p = self.phases;
                 tracing::debug!(
                     group = self.group.id(),
                     number = decision.height,
                     txs = block.txs.len(),
+                    until_validated_ms = ms(Some(self.last_commit), p.validated),
+                    agree_ms = ms(p.validated, p.decided),
+                    execute_ms = ms(p.decided, p.executed),
+                    checkpoint_ms = ms(p.executed, Some(certified)),
+                    commit_ms = ms(Some(certified), Some(Instant::now())),
                     "committed block"
                 );
             }
             Err(e) => {
+                // The state machine has moved on (and persisted so); the ledger has not.
+                // Rebuilding sees the record ahead of the ledger and follows by sync.
                 tracing::error!(group = self.group.id(), number = decision.height, error = %e, "commit failed");
+                self.instance = None;
+                self.give_back_taken();
+                return;
             }
         }
         self.give_back_taken();
@@ -408,6 +443,7 @@ impl Driver {
         self.pending_propose = None;
         self.round_active = false;
         self.last_commit = Instant::now();
+        self.phases = Phases::default();
         // The sealer set may change from the next height on (the Consensus precompile).
         let next = decision.height + 1;
         let changed = match (&self.instance, self.group.sealers(next), self.leader_period(next)) {
