@@ -370,6 +370,14 @@ fn admission_and_membership(sm: bool) {
     let mut nodes: Vec<TestNode> = (0..4).map(|k| TestNode::start_node(&dir, k)).collect();
     let new = add_node(&dir);
     assert_eq!(new, 4);
+    // Another chain may reuse this chain's CA (`--ca`): its agency is signed by it.
+    let other = tmp.path().join("other");
+    build_consortium(&other, 2, &["--ca", dir.join("ca").to_str().unwrap()]);
+    assert_eq!(
+        std::fs::read_to_string(other.join("ca/ca.crt")).unwrap(),
+        std::fs::read_to_string(dir.join("ca/ca.crt")).unwrap()
+    );
+    assert!(!other.join("ca/ca.key").exists(), "the reused CA's key is not copied");
     let new_dir = dir.join("node4");
     let new_id = node_id_of(&dir, 4, sm);
     let agency = Issuer::load(&dir.join("agency"), "agency").unwrap();
