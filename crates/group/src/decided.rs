@@ -92,7 +92,9 @@ fn decode_proposal(payload: &[u8]) -> std::result::Result<ProposalRlp, BlockReje
     decode_exact(body).map_err(|e| BlockRejected::Malformed(e.to_string()))
 }
 
-fn proposal_header(p: &ProposalRlp, tx_root: B256) -> Header {
+/// The header a payload implies: roots computed here from its txs, never taken from the
+/// sender.
+fn proposal_header(suite: &dyn CryptoSuite, p: &ProposalRlp, tx_root: B256) -> Header {
     Header {
         version: p.version,
         parent_hash: p.parent_hash,
@@ -100,6 +102,7 @@ fn proposal_header(p: &ProposalRlp, tx_root: B256) -> Header {
         timestamp_ms: p.timestamp_ms,
         proposer: p.proposer,
         tx_root,
+        extra_data: Block::tx_bytes_root(suite, p.txs.iter().map(|t| t.as_ref())),
         ..Default::default()
     }
 }
@@ -131,7 +134,9 @@ pub fn proposal_digest(suite: &dyn CryptoSuite, payload: &[u8]) -> B256 {
     let hashes: Option<Vec<B256>> =
         p.txs.iter().map(|t| Transaction::decode(t).ok().map(|t| t.hash(suite))).collect();
     match hashes {
-        Some(hashes) => proposal_header(&p, Block::tx_root(suite, &hashes)).proposal_hash(suite),
+        Some(hashes) => {
+            proposal_header(suite, &p, Block::tx_root(suite, &hashes)).proposal_hash(suite)
+        }
         None => {
             let mut buf = vec![0xfe];
             buf.extend_from_slice(payload);
@@ -250,7 +255,7 @@ impl Group {
         let txs = self.verify_block_txs(&p.txs)?;
         self.check_block_txs(&txs, parent.number)?;
         let hashes: Vec<B256> = txs.iter().map(|t| t.hash).collect();
-        let header = proposal_header(&p, Block::tx_root(&*self.suite, &hashes));
+        let header = proposal_header(&*self.suite, &p, Block::tx_root(&*self.suite, &hashes));
         Ok(CheckedBlock { header, txs })
     }
 
@@ -459,6 +464,7 @@ impl Group {
         let mut header = block.header.clone();
         let hashes: Vec<B256> = txs.iter().map(|t| t.hash).collect();
         header.tx_root = Block::tx_root(&*self.suite, &hashes);
+        header.extra_data = Block::tx_bytes_root(&*self.suite, raw.iter().map(|t| t.as_ref()));
         let executed = self.execute_checked(&CheckedBlock { header, txs })?;
         if executed.hash != certificate.block_hash {
             return Err(BlockRejected::Invalid(format!(

@@ -304,6 +304,7 @@ impl Group {
         hashes: &[B256],
     ) -> Result<SealStats> {
         let number = parent.number + 1;
+        let encodings: Vec<Vec<u8>> = txs.iter().map(|t| t.tx.encode()).collect();
         let header = Header {
             version: HEADER_VERSION,
             parent_hash: parent.hash(&*self.suite),
@@ -312,6 +313,7 @@ impl Group {
             timestamp_ms: now_ms().max(parent.timestamp_ms),
             proposer: sealer_index,
             tx_root: Block::tx_root(&*self.suite, hashes),
+            extra_data: Block::tx_bytes_root(&*self.suite, encodings.iter().map(Vec::as_slice)),
             ..Default::default()
         };
         let started = Instant::now();

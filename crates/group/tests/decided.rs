@@ -115,6 +115,19 @@ fn a_replica_executes_the_proposal_not_its_own_twin_of_a_tx() {
         let t1 = Transaction::Native(fields(U256::from(7), b"twin").sign(&*suite, &k1));
         let t2 = Transaction::Native(fields(U256::from(7), b"twin").sign(&*suite, &k2));
         assert_eq!(t1.hash(&*suite), t2.hash(&*suite));
+        // Proposals that differ only in a signature are different proposals to consensus.
+        let h = net.groups[0].ledger().head().unwrap();
+        let header = Header {
+            version: aurum_primitives::block::HEADER_VERSION,
+            parent_hash: h.hash(&*suite),
+            number: 1,
+            timestamp_ms: h.timestamp_ms + 1,
+            ..Default::default()
+        };
+        assert_ne!(
+            proposal_digest(&*suite, &encode_proposal(&header, std::slice::from_ref(&t1))),
+            proposal_digest(&*suite, &encode_proposal(&header, std::slice::from_ref(&t2)))
+        );
         net.groups[0].pool().submit(t1).unwrap();
         net.groups[1].pool().submit(t2).unwrap();
         let (_, payload) = net.decide();

@@ -41,6 +41,9 @@ pub struct Header {
     pub sealer_list_hash: B256,
     pub gas_used: u64,
     pub logs_bloom: Bloom,
+    /// Genesis: the chain's identity hash. Later blocks: [`Block::tx_bytes_root`], which
+    /// binds the txs' exact encodings (signatures included: a native tx hash does not cover
+    /// its signature). Part of what PBFT orders.
     pub extra_data: Bytes,
 }
 
@@ -52,10 +55,12 @@ struct ProposalFields<'a> {
     timestamp_ms: u64,
     proposer: u32,
     tx_root: &'a B256,
+    extra_data: &'a Bytes,
 }
 
 impl Header {
-    /// What PBFT orders: `H(0x02 || rlp(version, parent, number, timestamp, proposer, tx_root))`.
+    /// What PBFT orders:
+    /// `H(0x02 || rlp(version, parent, number, timestamp, proposer, tx_root, extra_data))`.
     pub fn proposal_hash(&self, suite: &dyn CryptoSuite) -> B256 {
         let fields = ProposalFields {
             version: self.version,
@@ -64,6 +69,7 @@ impl Header {
             timestamp_ms: self.timestamp_ms,
             proposer: self.proposer,
             tx_root: &self.tx_root,
+            extra_data: &self.extra_data,
         };
         let mut buf = vec![0x02];
         fields.encode(&mut buf);
@@ -124,6 +130,19 @@ impl Block {
     /// Tx root over the given tx hashes (computed once by whoever verified the txs).
     pub fn tx_root(suite: &dyn CryptoSuite, tx_hashes: &[B256]) -> B256 {
         merkle_root(suite, tx_hashes)
+    }
+
+    /// A hash over the txs' exact encodings in block order (`H(0x05 || H(tx_1) || …)`):
+    /// two blocks with the same tx hashes but other signatures differ here.
+    pub fn tx_bytes_root<'a>(
+        suite: &dyn CryptoSuite,
+        encodings: impl IntoIterator<Item = &'a [u8]>,
+    ) -> Bytes {
+        let mut buf = vec![0x05];
+        for e in encodings {
+            buf.extend_from_slice(suite.hash(e).as_slice());
+        }
+        Bytes::from(suite.hash(&buf).to_vec())
     }
 
     /// `0x01 || rlp([header bytes, [tx bytes...]])`.
