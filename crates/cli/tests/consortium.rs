@@ -486,6 +486,12 @@ fn admission_and_membership(sm: bool) {
         assert!(client.observer_list().await.unwrap().contains(&new_id.to_hex()));
         client.send_and_wait(&key, TxRequest::call(token, input.clone())).await.unwrap();
     });
+    // A tx sent to the observer is gossiped to the sealers and committed.
+    rt.block_on(async {
+        let client = Client::connect(n4.url(), "group0").await.unwrap();
+        let r = client.send_and_wait(&key, TxRequest::call(token, input.clone())).await.unwrap();
+        assert_eq!(r.status, 0);
+    });
     let target = head(&rt, &url0).unwrap();
     wait_until(
         "observer follows",

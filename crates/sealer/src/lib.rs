@@ -32,6 +32,10 @@ const GOSSIP_EVERY: Duration = Duration::from_millis(5);
 /// at most 4 MiB).
 const GOSSIP_BATCH: usize = 2000;
 const GOSSIP_BYTES: usize = 8 << 20;
+/// Client txs still waiting this long after they were gossiped are gossiped again (a peer
+/// may have been down; an observer's txs reach sealers only this way), checked this often.
+const REGOSSIP_AFTER: Duration = Duration::from_secs(3);
+const REGOSSIP_EVERY: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -179,6 +183,7 @@ fn gossip(
     inbound: mpsc::Receiver<(NodeId, Bytes)>,
     stop: Arc<AtomicBool>,
 ) {
+    let mut last_regossip = std::time::Instant::now();
     while !stop.load(Ordering::Acquire) {
         match inbound.recv_timeout(GOSSIP_EVERY) {
             Ok((from, payload)) => match wire::decode_tx_batch(&payload) {
@@ -196,9 +201,14 @@ fn gossip(
             Err(mpsc::RecvTimeoutError::Timeout) => {}
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
         }
+        let mut out = group.pool().take_gossip();
+        if last_regossip.elapsed() >= REGOSSIP_EVERY {
+            last_regossip = std::time::Instant::now();
+            out.extend(group.pool().regossip(REGOSSIP_AFTER, GOSSIP_BATCH));
+        }
         let mut batch: Vec<Bytes> = Vec::new();
         let mut bytes = 0;
-        for tx in group.pool().take_gossip() {
+        for tx in out {
             let raw = Bytes::from(tx.tx.encode());
             if !batch.is_empty()
                 && (batch.len() >= GOSSIP_BATCH || bytes + raw.len() > GOSSIP_BYTES)

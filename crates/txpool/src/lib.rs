@@ -116,6 +116,8 @@ struct Entry {
     tx: Arc<VerifiedTx>,
     /// Taken into a block being sealed; not offered again.
     in_flight: bool,
+    /// When a client's tx was last sent to peers (None: it came from a peer).
+    gossiped: Option<std::time::Instant>,
 }
 
 #[derive(Default)]
@@ -227,6 +229,34 @@ impl TxPool {
         self.gossip.lock().get_or_insert_with(Vec::new);
     }
 
+    /// Client txs still waiting `older_than` after they were last sent to peers (at most
+    /// `max`, oldest first): said again, for peers that were down or unreachable then. Marks
+    /// them as sent now.
+    pub fn regossip(&self, older_than: Duration, max: usize) -> Vec<Arc<VerifiedTx>> {
+        let mut inner = self.inner.lock();
+        let now = std::time::Instant::now();
+        let due: Vec<B256> = inner
+            .order
+            .values()
+            .filter(|h| {
+                inner
+                    .by_hash
+                    .get(*h)
+                    .and_then(|e| e.gossiped)
+                    .is_some_and(|at| now - at >= older_than)
+            })
+            .take(max)
+            .copied()
+            .collect();
+        due.iter()
+            .filter_map(|h| {
+                let entry = inner.by_hash.get_mut(h)?;
+                entry.gossiped = Some(now);
+                Some(Arc::clone(&entry.tx))
+            })
+            .collect()
+    }
+
     /// Client txs admitted since the last call, to send to peers.
     pub fn take_gossip(&self) -> Vec<Arc<VerifiedTx>> {
         self.gossip.lock().as_mut().map(std::mem::take).unwrap_or_default()
@@ -307,7 +337,8 @@ impl TxPool {
             outbox.push(Arc::clone(&verified));
         }
         inner.bytes += size;
-        inner.by_hash.insert(hash, Entry { seq, size, tx: verified, in_flight: false });
+        let gossiped = from_client.then(std::time::Instant::now);
+        inner.by_hash.insert(hash, Entry { seq, size, tx: verified, in_flight: false, gossiped });
         drop(inner);
         self.arrived.notify_all();
         Ok(hash)

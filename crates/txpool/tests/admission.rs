@@ -532,6 +532,12 @@ fn a_pool_full_by_bytes_refuses_and_gossip_admission_respects_it() {
         f.pool.on_committed([f.hash(&b)]);
         f.submit(&f.native(4));
         assert_eq!(f.pool.take_gossip().len(), 1);
+        // A client's tx still waiting is said again (peers may have been down); peers' txs
+        // are not, and one that was just said waits its turn.
+        let again = f.pool.regossip(std::time::Duration::ZERO, 10);
+        assert_eq!(again.len(), 1);
+        assert_eq!(again[0].hash, f.hash(&f.native(4)));
+        assert!(f.pool.regossip(std::time::Duration::from_secs(3600), 10).is_empty());
     }
 }
 
