@@ -74,6 +74,11 @@ pub(crate) struct Driver {
     clock_ms: u64,
     last_tick: Instant,
     round_active: bool,
+    /// Cached [`Driver::has_work`].
+    work: bool,
+    work_checked: Instant,
+    /// When building a proposal last found nothing to propose.
+    empty_build: Instant,
     last_commit: Instant,
     /// When this height's phases happened (for the per-block timing log).
     phases: Phases,
@@ -117,6 +122,9 @@ impl Driver {
             clock_ms: 0,
             last_tick: Instant::now(),
             round_active: false,
+            work: false,
+            work_checked: Instant::now() - Duration::from_secs(1),
+            empty_build: Instant::now() - Duration::from_secs(1),
             last_commit: Instant::now(),
             phases: Phases::default(),
         }
@@ -180,13 +188,27 @@ impl Driver {
         let elapsed = now.duration_since(self.last_tick).as_millis() as u64;
         if elapsed >= 20 {
             self.last_tick = now;
-            if self.round_active || self.group.pool().waiting() > 0 {
+            if self.round_active || self.has_work() {
                 self.clock_ms += elapsed;
             }
             self.step(Input::Tick { now_ms: self.clock_ms });
         }
         self.maybe_propose()?;
         Ok(())
+    }
+
+    /// Whether txs wait that a leader could propose (re-checked at most every 250 ms: the
+    /// check reads account nonces).
+    fn has_work(&mut self) -> bool {
+        let pool = self.group.pool();
+        if pool.waiting() == 0 {
+            return false;
+        }
+        if self.work_checked.elapsed() >= Duration::from_millis(250) {
+            self.work_checked = Instant::now();
+            self.work = pool.has_ready(|a| pool.account_nonce(a).unwrap_or(0));
+        }
+        self.work
     }
 
     /// A new consensus instance at `height`: after a commit by sync, at start, or when the
@@ -484,7 +506,13 @@ impl Driver {
         if waiting < full && self.last_commit.elapsed() < self.options.min_seal_interval {
             return Ok(());
         }
+        // Nothing proposable last time (e.g. only nonce-gapped txs): do not rescan the pool
+        // on every loop.
+        if self.empty_build.elapsed() < Duration::from_millis(100) {
+            return Ok(());
+        }
         let Some((payload, hashes)) = self.group.build_proposal(height, inst.me, must)? else {
+            self.empty_build = Instant::now();
             return Ok(());
         };
         self.pending_propose = None;

@@ -430,6 +430,35 @@ impl TxPool {
         self.inner.lock().order.len()
     }
 
+    /// Whether some waiting tx could go in the next block: any native tx, or an Ethereum tx
+    /// whose nonce is its sender's next (`account_nonce` gives the committed nonce). Txs
+    /// waiting behind a nonce gap are not work: they must not make sealers time out.
+    pub fn has_ready(&self, mut account_nonce: impl FnMut(&Address) -> u64) -> bool {
+        let (senders, native) = {
+            let inner = self.inner.lock();
+            let native = inner.order.values().any(|h| {
+                matches!(inner.by_hash.get(h).map(|e| &e.tx.tx), Some(Transaction::Native(_)))
+            });
+            let senders: Vec<(Address, u64)> = if native {
+                Vec::new()
+            } else {
+                inner
+                    .eth_nonces
+                    .iter()
+                    .filter_map(|(sender, nonces)| {
+                        // The lowest nonce not already taken into a block.
+                        nonces
+                            .iter()
+                            .find(|(_, h)| inner.by_hash.get(*h).is_some_and(|e| !e.in_flight))
+                            .map(|(n, _)| (*sender, *n))
+                    })
+                    .collect()
+            };
+            (senders, native)
+        };
+        native || senders.into_iter().any(|(sender, lowest)| lowest <= account_nonce(&sender))
+    }
+
     /// Whether the pool holds `hash` (waiting or being sealed).
     pub fn contains(&self, hash: &B256) -> bool {
         self.inner.lock().by_hash.contains_key(hash)

@@ -743,3 +743,22 @@ fn native_txs_count_towards_the_pending_ethereum_nonce() {
     assert_eq!(f.pool.pending_nonce(&address).unwrap(), 2);
     assert_eq!(f.take(10), vec![native, eth]);
 }
+
+#[test]
+fn only_proposable_txs_count_as_work() {
+    let f = Fixture::new(SuiteKind::Secp256k1Keccak);
+    let key = KeyPair::generate(SuiteKind::Secp256k1Keccak);
+    let committed = |_: &Address| 0u64;
+    assert!(!f.pool.has_ready(committed), "an empty pool has no work");
+    // Nonce 1 waits behind a gap (the account is at 0): nothing a leader could propose.
+    f.submit(&eth_legacy(&key, Some(ETH_CHAIN_ID), 1));
+    assert_eq!(f.pool.waiting(), 1);
+    assert!(!f.pool.has_ready(committed));
+    // Nonce 0 fills the gap.
+    f.submit(&eth_legacy(&key, Some(ETH_CHAIN_ID), 0));
+    assert!(f.pool.has_ready(committed));
+    // Native txs are always proposable.
+    let g = Fixture::new(SuiteKind::Secp256k1Keccak);
+    g.submit(&g.native(1));
+    assert!(g.pool.has_ready(committed));
+}
