@@ -390,31 +390,26 @@ fn admission_and_membership(sm: bool) {
             .any(|n| n.log().lines().any(|l| l.contains("refused peer") && l.contains(needle)))
     };
 
+    // node4 with a given certificate is refused, with `needle` in a refusal line.
+    let expect_refusal = |chain: &str, key: &str, needle: &str| {
+        set_node_files(&new_dir, chain, key);
+        let mut n4 = TestNode::start_node(&dir, 4);
+        wait_until(
+            &format!("a refusal saying {needle:?}"),
+            60,
+            || refused(&nodes, &n4, needle),
+            || all_logs(&nodes),
+        );
+        n4.kill9();
+    };
     // A certificate from a CA the chain does not trust.
     let foreign =
         Issuer::new_ca("foreign-ca", 30).unwrap().new_agency("foreign-agency", 30).unwrap();
     let (chain, key) = foreign.issue_node("node4", &new_id, now - day, now + day).unwrap();
-    set_node_files(&new_dir, &chain, &key);
-    let mut n4 = TestNode::start_node(&dir, 4);
-    wait_until(
-        "a foreign-CA refusal",
-        60,
-        || refused(&nodes, &n4, "does not chain to any trusted CA"),
-        || all_logs(&nodes),
-    );
-    n4.kill9();
-
+    expect_refusal(&chain, &key, "does not chain to any trusted CA");
     // An expired certificate from the chain's own agency.
     let (chain, key) = agency.issue_node("node4", &new_id, now - 3 * day, now - day).unwrap();
-    set_node_files(&new_dir, &chain, &key);
-    let mut n4 = TestNode::start_node(&dir, 4);
-    wait_until(
-        "an expired-certificate refusal",
-        60,
-        || refused(&nodes, &n4, "expired"),
-        || all_logs(&nodes),
-    );
-    n4.kill9();
+    expect_refusal(&chain, &key, "expired");
 
     // A valid certificate, but blacklisted (applied without restarting anyone).
     let (chain, key) = agency.issue_node("node4", &new_id, now - day, now + 30 * day).unwrap();
