@@ -10,6 +10,13 @@ const RECENT_DECISIONS: u64 = 64;
 const CATCH_UP_BATCH: u64 = 8;
 /// Messages for future heights kept until we get there.
 const MAX_FUTURE: usize = 10_000;
+/// Of those, from one peer at most, and with a payload (up to a block each) at most: a
+/// faulty peer cannot make us buffer more than this.
+const MAX_FUTURE_PER_PEER: usize = 512;
+const MAX_FUTURE_PAYLOADS_PER_PEER: usize = 8;
+/// Votes for views further ahead than this are ignored (a view change needs f+1 honest
+/// timeouts to get there), so one peer cannot fill memory with far-future views.
+const VIEW_WINDOW: u64 = 64;
 
 const PREPARE: u8 = 1;
 const COMMIT: u8 = 2;
@@ -481,9 +488,40 @@ impl Pbft {
             return;
         }
         if height > self.height {
-            if self.future.len() < MAX_FUTURE {
+            let carries_payload = matches!(
+                message,
+                Message::PrePrepare { .. }
+                    | Message::NewView { .. }
+                    | Message::Decided(_)
+                    | Message::Committed { .. }
+            );
+            let (mut count, mut payloads) = (0, 0);
+            for (f, m) in &self.future {
+                if *f == from {
+                    count += 1;
+                    payloads += matches!(
+                        m,
+                        Message::PrePrepare { .. }
+                            | Message::NewView { .. }
+                            | Message::Decided(_)
+                            | Message::Committed { .. }
+                    ) as usize;
+                }
+            }
+            if self.future.len() < MAX_FUTURE
+                && count < MAX_FUTURE_PER_PEER
+                && (!carries_payload || payloads < MAX_FUTURE_PAYLOADS_PER_PEER)
+            {
                 self.future.push((from, message));
             }
+            return;
+        }
+        let far = match &message {
+            Message::Prepare { view, .. } | Message::Commit { view, .. } => *view,
+            Message::ViewChange(vc) => vc.new_view,
+            _ => self.view,
+        };
+        if far > self.view.saturating_add(VIEW_WINDOW) {
             return;
         }
         match message {
@@ -511,6 +549,16 @@ impl Pbft {
                 ) {
                     return;
                 }
+                // One prepare per peer and view: a second (for another digest) is a double
+                // vote and only costs memory.
+                if self
+                    .round
+                    .prepares
+                    .iter()
+                    .any(|((v, d), votes)| *v == view && *d != digest && votes.contains_key(&from))
+                {
+                    return;
+                }
                 self.round.prepares.entry((view, digest)).or_default().insert(from, sig);
                 self.try_commit(view, digest, out);
             }
@@ -520,6 +568,14 @@ impl Pbft {
                     &self.vote_hash(COMMIT, view, &digest, &B256::ZERO),
                     &sig,
                 ) {
+                    return;
+                }
+                if self
+                    .round
+                    .commits
+                    .iter()
+                    .any(|((v, d), votes)| *v == view && *d != digest && votes.contains_key(&from))
+                {
                     return;
                 }
                 self.round.commits.entry((view, digest)).or_default().insert(from, sig);
@@ -532,6 +588,14 @@ impl Pbft {
                     &sig,
                 ) {
                     return;
+                }
+                if self
+                    .round
+                    .checkpoints
+                    .iter()
+                    .any(|(key, votes)| *key != (digest, block_hash) && votes.contains_key(&from))
+                {
+                    return; // one checkpoint per peer and height
                 }
                 self.round.checkpoints.entry((digest, block_hash)).or_default().insert(from, sig);
                 self.try_finalize(digest, block_hash, out);
@@ -968,5 +1032,44 @@ mod tests {
         let v = Validators { weights: vec![3, 1, 1, 1], leader_period: 2 };
         assert_eq!(v.quorum(), 5);
         assert_eq!((v.leader(0, 0), v.leader(1, 0), v.leader(2, 0), v.leader(2, 1)), (0, 0, 1, 2));
+    }
+
+    #[test]
+    fn a_faulty_peer_cannot_make_a_node_buffer_without_bound() {
+        let cfg = PbftConfig {
+            validators: Validators::equal(4),
+            me: 0,
+            base_timeout_ms: 1000,
+            start_height: 1,
+        };
+        let mut node = Pbft::new(cfg, Box::new(KeyedHash(0)), None);
+        node.start(0);
+        let payload = Bytes::from(vec![7u8; 1024]);
+        // Proposals for future heights: only a few are kept per peer.
+        for height in 2..100 {
+            let digest = keccak256(&payload);
+            let m = Message::PrePrepare { height, view: 0, digest, payload: payload.clone() };
+            node.step(Input::Message { from: 3, message: m });
+        }
+        assert_eq!(node.future.len(), MAX_FUTURE_PAYLOADS_PER_PEER);
+        // Small future votes are capped per peer too.
+        for height in 2..2000 {
+            let m = Message::Commit { height, view: 0, digest: B256::ZERO, sig: Bytes::new() };
+            node.step(Input::Message { from: 3, message: m });
+        }
+        assert_eq!(node.future.len(), MAX_FUTURE_PER_PEER);
+        // Votes for far-future views and second votes in a view are dropped.
+        let vote = |view: u64, digest: B256| {
+            let h = node.vote_hash(PREPARE, view, &digest, &B256::ZERO);
+            Message::Prepare { height: 1, view, digest, sig: KeyedHash(2).sign(&h) }
+        };
+        let far = vote(VIEW_WINDOW + 5, B256::repeat_byte(1));
+        let first = vote(0, B256::repeat_byte(1));
+        let second = vote(0, B256::repeat_byte(2));
+        for m in [far, first, second] {
+            node.step(Input::Message { from: 2, message: m });
+        }
+        assert_eq!(node.round.prepares.len(), 1);
+        assert!(node.round.prepares.contains_key(&(0, B256::repeat_byte(1))));
     }
 }

@@ -21,8 +21,9 @@ use std::time::{Duration, Instant};
 
 /// Storage namespace of the persisted consensus record (one key per group).
 pub const CONSENSUS_NAMESPACE: &str = "consensus";
-/// Decided blocks sent to a lagging peer at once.
+/// Decided blocks sent to a lagging peer at once, and how often at most.
 const CATCH_UP_BLOCKS: u64 = 8;
+const CATCH_UP_EVERY: Duration = Duration::from_secs(1);
 
 /// Signing and hashing for the state machine: the chain's suite and this node's key; the
 /// digest of a payload is the proposal hash of the block it implies.
@@ -79,6 +80,8 @@ pub(crate) struct Driver {
     work_checked: Instant,
     /// When building a proposal last found nothing to propose.
     empty_build: Instant,
+    /// When each peer was last sent blocks for catching up.
+    catch_up_sent: HashMap<NodeIndex, Instant>,
     last_commit: Instant,
     /// When this height's phases happened (for the per-block timing log).
     phases: Phases,
@@ -125,6 +128,7 @@ impl Driver {
             work: false,
             work_checked: Instant::now() - Duration::from_secs(1),
             empty_build: Instant::now() - Duration::from_secs(1),
+            catch_up_sent: HashMap::new(),
             last_commit: Instant::now(),
             phases: Phases::default(),
         }
@@ -324,7 +328,7 @@ impl Driver {
         let group_id = self.group.id().to_string();
         match output {
             Output::Persist(record) => {
-                let mut batch = WriteBatch::default();
+                let mut batch = WriteBatch { durable: true, ..Default::default() };
                 batch.put(CONSENSUS_NAMESPACE, group_id.into_bytes(), record.encode());
                 if let Err(e) = self.store.write(batch) {
                     // Sending a vote we could not persist could make us vote twice after a
@@ -406,8 +410,13 @@ impl Driver {
                 Vec::new()
             }
             Output::CatchUp { peer, from_height } => {
-                if let Some(s) = inst.sealers.get(peer as usize) {
+                // Blocks from the ledger at most once a second per peer: a small stale
+                // message must not buy a faulty peer megabytes on demand.
+                let due =
+                    self.catch_up_sent.get(&peer).is_none_or(|at| at.elapsed() >= CATCH_UP_EVERY);
+                if due && let Some(s) = inst.sealers.get(peer as usize) {
                     let to = s.node_id;
+                    self.catch_up_sent.insert(peer, Instant::now());
                     self.send_decided(&to, from_height);
                 }
                 Vec::new()

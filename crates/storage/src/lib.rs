@@ -63,6 +63,9 @@ pub enum Op {
 #[derive(Debug, Default, Clone)]
 pub struct WriteBatch {
     pub ops: Vec<Op>,
+    /// Made durable before `write` returns even if the store does not sync every write
+    /// (consensus votes: losing one after sending it could make a node vote twice).
+    pub durable: bool,
 }
 
 impl WriteBatch {

@@ -69,6 +69,8 @@ pub struct RocksStore {
     /// Options for column families created later (same tuning, same block cache).
     cf_opts: Options,
     write_opts: WriteOptions,
+    /// For batches marked durable when `write_opts` does not sync.
+    sync_opts: WriteOptions,
     /// User namespaces; replaced wholesale on creation so snapshots can keep the old set.
     namespaces: RwLock<Arc<BTreeSet<String>>>,
 }
@@ -117,12 +119,15 @@ impl RocksStore {
         // A block's batch inserts long runs of ascending keys per column family (sorted
         // diffs, history versions): hinting the memtable position saves a skip-list search.
         write_opts.set_memtable_insert_hint_per_batch(true);
+        let mut sync_opts = WriteOptions::default();
+        sync_opts.set_sync(true);
         Ok(RocksStore {
             db: Arc::new(db),
             path,
             config,
             cf_opts,
             write_opts,
+            sync_opts,
             namespaces: RwLock::new(Arc::new(user)),
         })
     }
@@ -241,7 +246,8 @@ impl KvStore for RocksStore {
                 Op::Delete { key, .. } => rocks.delete_cf(cf, key),
             }
         }
-        self.db.write_opt(rocks, &self.write_opts).map_err(backend)
+        let opts = if batch.durable { &self.sync_opts } else { &self.write_opts };
+        self.db.write_opt(rocks, opts).map_err(backend)
     }
 
     fn snapshot(&self) -> Arc<dyn KvRead> {
