@@ -40,8 +40,11 @@ pub struct ChainArgs {
     sm: bool,
     #[arg(long, default_value = "chain0")]
     chain_id: String,
-    #[arg(long, default_value = "group0")]
-    group: String,
+    /// A group and the nodes in it as `NAME=FIRST-LAST` (e.g. `group1=2-5`), or `NAME` for
+    /// all nodes; repeat for several groups. Group K's Ethereum chain id is
+    /// `web3-chain-id + K`.
+    #[arg(long = "group", default_values_t = ["group0".to_string()])]
+    groups: Vec<String>,
     /// Ethereum chain id of the group (eth_chainId).
     #[arg(long, default_value_t = 20200)]
     web3_chain_id: u64,
@@ -105,23 +108,32 @@ pub fn build_chain(args: &ChainArgs) -> anyhow::Result<PathBuf> {
         key.save(node_dir.join("node.pem"))?;
         keys.push(key);
     }
-    let mut system_config = BTreeMap::new();
-    system_config.insert("web3_chain_id".to_string(), args.web3_chain_id.to_string());
-    let genesis = Genesis {
-        chain_id: args.chain_id.clone(),
-        group_id: args.group.clone(),
-        crypto: if args.sm { "sm".into() } else { "secp256k1".into() },
-        timestamp_ms: SystemTime::now().duration_since(UNIX_EPOCH)?.as_millis() as u64,
-        sealers: keys
-            .iter()
-            .map(|k| GenesisNode { node_id: k.public().to_hex(), weight: 1 })
-            .collect(),
-        observers: Vec::new(),
-        system_config,
-        admins: vec![admin],
-        alloc: BTreeMap::new(),
-    };
-    let genesis_json = serde_json::to_string_pretty(&genesis)?;
+    let groups = parse_groups(&args.groups, args.nodes)?;
+    let timestamp_ms = SystemTime::now().duration_since(UNIX_EPOCH)?.as_millis() as u64;
+    // (group id, genesis file name, genesis JSON, member nodes)
+    let mut group_files = Vec::new();
+    for (i, (id, members)) in groups.iter().enumerate() {
+        let mut system_config = BTreeMap::new();
+        system_config
+            .insert("web3_chain_id".to_string(), (args.web3_chain_id + i as u64).to_string());
+        let genesis = Genesis {
+            chain_id: args.chain_id.clone(),
+            group_id: id.clone(),
+            crypto: if args.sm { "sm".into() } else { "secp256k1".into() },
+            timestamp_ms,
+            sealers: members
+                .iter()
+                .map(|k| GenesisNode { node_id: keys[*k as usize].public().to_hex(), weight: 1 })
+                .collect(),
+            observers: Vec::new(),
+            system_config,
+            admins: vec![admin],
+            alloc: BTreeMap::new(),
+        };
+        // The first group's genesis keeps the plain name (single-group chains look as before).
+        let file = if i == 0 { "genesis.json".to_string() } else { format!("{id}.genesis.json") };
+        group_files.push((file, serde_json::to_string_pretty(&genesis)?, members.clone()));
+    }
     // Peers need each other's addresses up front: "any free port" means free ones now.
     let p2p_base = match args.p2p_port {
         0 if args.nodes > 1 => free_port_base(&args.ip, args.nodes)?,
@@ -132,7 +144,13 @@ pub fn build_chain(args: &ChainArgs) -> anyhow::Result<PathBuf> {
         .collect::<anyhow::Result<_>>()?;
     for k in 0..args.nodes {
         let node_dir = dir.join(format!("node{k}"));
-        std::fs::write(node_dir.join("genesis.json"), &genesis_json)?;
+        let mut sections = Vec::new();
+        for (file, json, members) in &group_files {
+            if members.contains(&k) {
+                std::fs::write(node_dir.join(file), json)?;
+                sections.push(GroupSection { genesis_file: file.into() });
+            }
+        }
         let p2p = match &agency {
             Some(agency) => {
                 issue_node_cert(
@@ -150,11 +168,13 @@ pub fn build_chain(args: &ChainArgs) -> anyhow::Result<PathBuf> {
             // A lone sealer needs no network.
             None => Default::default(),
         };
-        let config = node_config(args, &args.ip, port(args.rpc_port, k)?, p2p);
+        let config = node_config(args, &args.ip, port(args.rpc_port, k)?, p2p, sections);
         std::fs::write(node_dir.join("config.toml"), config.to_toml())?;
     }
-    // Written last: its presence means the directory is complete.
-    std::fs::write(dir.join("genesis.json"), &genesis_json)?;
+    // Written last: the first group's genesis.json means the directory is complete.
+    for (file, json, _) in group_files.iter().rev() {
+        std::fs::write(dir.join(file), json)?;
+    }
     Ok(dir.clone())
 }
 
@@ -211,6 +231,7 @@ fn node_config(
     ip: &str,
     rpc_port: u16,
     p2p: aurum_node::P2pSection,
+    groups: Vec<GroupSection>,
 ) -> NodeConfig {
     NodeConfig {
         node: NodeSection { key_file: "node.pem".into(), data_dir: "data".into() },
@@ -226,8 +247,45 @@ fn node_config(
         },
         consensus: aurum_node::ConsensusSection { view_timeout_ms: args.view_timeout_ms },
         storage: Default::default(),
-        groups: vec![GroupSection { genesis_file: "genesis.json".into() }],
+        groups,
     }
+}
+
+/// `NAME` (all nodes) or `NAME=FIRST-LAST` / `NAME=K`, each node in at least one group.
+fn parse_groups(specs: &[String], nodes: u32) -> anyhow::Result<Vec<(String, Vec<u32>)>> {
+    let mut groups: Vec<(String, Vec<u32>)> = Vec::new();
+    for spec in specs {
+        let (name, members) = match spec.split_once('=') {
+            None => (spec.as_str(), (0..nodes).collect()),
+            Some((name, range)) => {
+                let (a, b) = range.split_once('-').unwrap_or((range, range));
+                let parse = |x: &str| {
+                    x.trim()
+                        .parse::<u32>()
+                        .with_context(|| format!("--group {spec}: {x:?} is not a node index"))
+                };
+                let (a, b) = (parse(a)?, parse(b)?);
+                if a > b || b >= nodes {
+                    bail!("--group {spec}: nodes {a}-{b} are not within 0-{}", nodes - 1);
+                }
+                (name, (a..=b).collect())
+            }
+        };
+        let valid = !name.is_empty()
+            && name.len() <= 64
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        if !valid {
+            bail!("--group {spec}: a group id is 1-64 letters, digits, '_' or '-'");
+        }
+        if groups.iter().any(|(n, _)| n == name) {
+            bail!("--group {name} given twice");
+        }
+        groups.push((name.to_string(), members));
+    }
+    if let Some(k) = (0..nodes).find(|k| !groups.iter().any(|(_, m)| m.contains(k))) {
+        bail!("node{k} is in no group: every node needs at least one");
+    }
+    Ok(groups)
 }
 
 #[derive(Args, Clone)]

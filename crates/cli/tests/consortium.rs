@@ -429,18 +429,22 @@ fn admission_and_membership(sm: bool) {
         || all_logs(&nodes),
     );
 
-    // Lifted: node4 connects and syncs the chain (as nobody yet: it only follows).
+    // Lifted: node4 connects, but a node outside the group gets nothing of it.
     set_blacklist(&dir, 4, &[]);
     let key = Arc::new(KeyPair::generate(kind(sm)));
     let url0 = nodes[0].url();
     let (token, input) = deploy_token(&rt, &url0, &key);
-    let target = head(&rt, &url0).unwrap();
-    wait_until(
-        "node4 synced",
-        90,
-        || head(&rt, &n4.url()).unwrap_or(0) >= target,
-        || all_logs(&nodes),
-    );
+    let linked = || {
+        rt.block_on(async {
+            let client = Client::connect(url0.clone(), "group0").await.unwrap();
+            let peers: serde_json::Value =
+                client.request("getPeers", serde_json::json!([])).await.unwrap();
+            peers.as_array().is_some_and(|a| a.iter().any(|p| p["nodeId"] == new_id.to_hex()))
+        })
+    };
+    wait_until("node4 linked to node0", 60, linked, || all_logs(&nodes));
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(head(&rt, &n4.url()), Some(0), "a non-member synced the group");
 
     // An observer added at run time by the admin follows new blocks.
     let admin = KeyPair::load_for(kind(sm), dir.join("accounts/admin.pem")).unwrap();
@@ -481,6 +485,14 @@ fn admission_and_membership(sm: bool) {
         assert!(client.observer_list().await.unwrap().contains(&new_id.to_hex()));
         client.send_and_wait(&key, TxRequest::call(token, input.clone())).await.unwrap();
     });
+    // A member now: it syncs the group.
+    let target = head(&rt, &url0).unwrap();
+    wait_until(
+        "node4 synced as an observer",
+        90,
+        || head(&rt, &n4.url()).unwrap_or(0) >= target,
+        || all_logs(&nodes),
+    );
     // A tx sent to the observer is gossiped to the sealers and committed.
     rt.block_on(async {
         let client = Client::connect(n4.url(), "group0").await.unwrap();

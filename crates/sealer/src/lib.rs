@@ -147,6 +147,54 @@ impl Consortium {
     }
 }
 
+/// The group's other members (sealers and observers, as of its head): only they get the
+/// group's gossip and sync traffic, and only theirs is taken. Cached per head.
+pub(crate) struct Members {
+    group: Arc<Group>,
+    head: Option<u64>,
+    ids: Vec<NodeId>,
+}
+
+impl Members {
+    pub(crate) fn new(group: Arc<Group>) -> Self {
+        Members { group, head: None, ids: Vec::new() }
+    }
+
+    pub(crate) fn get(&mut self) -> &[NodeId] {
+        let head = self.group.ledger().head_number().unwrap_or(0);
+        if self.head != Some(head) {
+            let me = self.group.node_id();
+            match self.group.ledger().consensus_nodes_at(head) {
+                Ok(list) => {
+                    self.ids = list
+                        .nodes
+                        .iter()
+                        .map(|n| aurum_crypto::PublicKey(n.node_id.0))
+                        .filter(|id| *id != me)
+                        .collect();
+                    self.head = Some(head);
+                }
+                Err(e) => {
+                    tracing::error!(group = self.group.id(), error = %e, "reading the node list")
+                }
+            }
+        }
+        &self.ids
+    }
+
+    pub(crate) fn contains(&mut self, id: &NodeId) -> bool {
+        self.get().contains(id)
+    }
+
+    /// Sends to every member (connected or not: the network drops what it cannot deliver).
+    pub(crate) fn send_all(&mut self, network: &Network, module: Module, payload: bytes::Bytes) {
+        let group = Arc::clone(&self.group);
+        for id in self.get() {
+            network.send(id, group.id(), module, payload.clone());
+        }
+    }
+}
+
 /// Moves one (group, module) inbound queue of the network onto a thread's channel.
 fn forward<T: Send + 'static>(
     network: &Network,
@@ -184,8 +232,11 @@ fn gossip(
     stop: Arc<AtomicBool>,
 ) {
     let mut last_regossip = std::time::Instant::now();
+    let mut members = Members::new(Arc::clone(&group));
     while !stop.load(Ordering::Acquire) {
         match inbound.recv_timeout(GOSSIP_EVERY) {
+            // Txs from outside the group are not the group's business.
+            Ok((from, _)) if !members.contains(&from) => {}
             Ok((from, payload)) => match wire::decode_tx_batch(&payload) {
                 Ok(raw) => {
                     let txs = raw
@@ -214,7 +265,7 @@ fn gossip(
                 && (batch.len() >= GOSSIP_BATCH || bytes + raw.len() > GOSSIP_BYTES)
             {
                 let frame = wire::encode_tx_batch(&std::mem::take(&mut batch));
-                network.broadcast(group.id(), Module::TxGossip, frame.into());
+                members.send_all(&network, Module::TxGossip, frame.into());
                 bytes = 0;
             }
             bytes += raw.len();
@@ -222,7 +273,7 @@ fn gossip(
         }
         if !batch.is_empty() {
             let frame = wire::encode_tx_batch(&batch);
-            network.broadcast(group.id(), Module::TxGossip, frame.into());
+            members.send_all(&network, Module::TxGossip, frame.into());
         }
     }
 }

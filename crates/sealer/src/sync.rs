@@ -3,6 +3,7 @@
 //! checks each certificate against the sealer list in effect at that height, executes the
 //! block and commits it only if execution gives the certified hash. Sync never votes.
 
+use crate::Members;
 use crate::wire::{BlockWithCert, SyncMessage};
 use alloy_primitives::Bytes;
 use aurum_group::Group;
@@ -27,6 +28,7 @@ const SEALER_PATIENCE: Duration = Duration::from_millis(1500);
 pub(crate) struct Sync {
     group: Arc<Group>,
     network: Network,
+    members: Members,
     /// Peers' heads as they last said.
     peers: HashMap<NodeId, u64>,
     /// Since when a peer has said it is ahead of us (None: nobody is).
@@ -39,6 +41,7 @@ pub(crate) struct Sync {
 impl Sync {
     pub(crate) fn new(group: Arc<Group>, network: Network) -> Self {
         Sync {
+            members: Members::new(Arc::clone(&group)),
             group,
             network,
             peers: HashMap::new(),
@@ -52,6 +55,8 @@ impl Sync {
         let mut last_status = Instant::now() - STATUS_EVERY;
         while !stop.load(Ordering::Acquire) {
             match events.recv_timeout(Duration::from_millis(50)) {
+                // Only the group's members sync with us, either way.
+                Ok((from, _)) if !self.members.contains(&from) => {}
                 Ok((from, payload)) => match SyncMessage::decode(&payload) {
                     Ok(message) => self.on_message(from, message),
                     Err(e) => {
@@ -65,7 +70,7 @@ impl Sync {
                 last_status = Instant::now();
                 if let Ok(head) = self.group.ledger().head_number() {
                     let status = SyncMessage::Status { head }.encode();
-                    self.network.broadcast(self.group.id(), Module::Sync, status.into());
+                    self.members.send_all(&self.network, Module::Sync, status.into());
                 }
             }
             self.maybe_request();
