@@ -34,8 +34,12 @@ fn chain_flags(sm: bool) -> Vec<&'static str> {
 }
 
 fn head(rt: &Runtime, url: &str) -> Option<u64> {
+    head_in(rt, url, "group0")
+}
+
+fn head_in(rt: &Runtime, url: &str, group: &str) -> Option<u64> {
     rt.block_on(async {
-        let client = Client::connect(url.to_string(), "group0").await.ok()?;
+        let client = Client::connect(url.to_string(), group).await.ok()?;
         client.block_number().await.ok()
     })
 }
@@ -59,9 +63,18 @@ fn all_logs(nodes: &[TestNode]) -> String {
 
 /// Deploys the test token through `url`; returns (token, transfer call data).
 fn deploy_token(rt: &Runtime, url: &str, key: &KeyPair) -> (Address, aurum_sdk::Bytes) {
+    deploy_token_in(rt, url, "group0", key)
+}
+
+fn deploy_token_in(
+    rt: &Runtime,
+    url: &str,
+    group: &str,
+    key: &KeyPair,
+) -> (Address, aurum_sdk::Bytes) {
     let (abi, bytecode) = aurum_sdk::load_artifact(artifact("AurumToken")).unwrap();
     let token = rt.block_on(async {
-        let client = Client::connect(url.to_string(), "group0").await.unwrap();
+        let client = Client::connect(url.to_string(), group).await.unwrap();
         let args = [
             DynSolValue::String("Consortium".into()),
             DynSolValue::String("CT".into()),
@@ -90,18 +103,31 @@ impl Load {
         input: &aurum_sdk::Bytes,
         seen: &Seen,
     ) -> Load {
+        Self::start_in(rt, url, "group0", key, token, input, seen)
+    }
+
+    fn start_in(
+        rt: &Runtime,
+        url: &str,
+        group: &str,
+        key: &Arc<KeyPair>,
+        token: Address,
+        input: &aurum_sdk::Bytes,
+        seen: &Seen,
+    ) -> Load {
         let stop = Arc::new(AtomicBool::new(false));
         let workers = (0..2)
             .map(|_| {
-                let (url, key, input, seen, stop) = (
+                let (url, group, key, input, seen, stop) = (
                     url.to_string(),
+                    group.to_string(),
                     Arc::clone(key),
                     input.clone(),
                     Arc::clone(seen),
                     Arc::clone(&stop),
                 );
                 rt.spawn(async move {
-                    let Ok(client) = Client::connect(url, "group0").await else { return };
+                    let Ok(client) = Client::connect(url, group).await else { return };
                     while !stop.load(Ordering::Relaxed) {
                         let mut batch = Vec::new();
                         for _ in 0..20 {
@@ -137,12 +163,12 @@ impl Load {
 }
 
 /// Every node reports the same block hash at every height up to the lowest head.
-fn assert_no_fork(rt: &Runtime, nodes: &[TestNode]) -> u64 {
+fn assert_no_fork_in(rt: &Runtime, nodes: &[&TestNode], group: &str) -> u64 {
     let urls: Vec<String> = nodes.iter().map(|n| n.url()).collect();
     rt.block_on(async {
         let mut clients = Vec::new();
         for u in &urls {
-            clients.push(Client::connect(u.clone(), "group0").await.unwrap());
+            clients.push(Client::connect(u.clone(), group).await.unwrap());
         }
         let mut low = u64::MAX;
         for c in &clients {
@@ -164,16 +190,21 @@ fn assert_no_fork(rt: &Runtime, nodes: &[TestNode]) -> u64 {
 
 /// Waits until every node has the same head (the chain idle), then checks for forks.
 fn wait_converged(rt: &Runtime, nodes: &[TestNode], secs: u64) -> u64 {
+    wait_converged_in(rt, &nodes.iter().collect::<Vec<_>>(), "group0", secs)
+}
+
+fn wait_converged_in(rt: &Runtime, nodes: &[&TestNode], group: &str, secs: u64) -> u64 {
     wait_until(
-        "all nodes to reach the same head",
+        &format!("all nodes of {group} to reach the same head"),
         secs,
         || {
-            let heads: Vec<Option<u64>> = nodes.iter().map(|n| head(rt, &n.url())).collect();
+            let heads: Vec<Option<u64>> =
+                nodes.iter().map(|n| head_in(rt, &n.url(), group)).collect();
             heads.iter().all(|h| h.is_some() && *h == heads[0])
         },
-        || all_logs(nodes),
+        || nodes.iter().map(|n| n.log_tail()).collect::<Vec<_>>().join("\n"),
     );
-    assert_no_fork(rt, nodes)
+    assert_no_fork_in(rt, nodes, group)
 }
 
 fn crash_and_catch_up(sm: bool) {
@@ -578,4 +609,86 @@ fn admission_refusals_rotation_and_an_observer_promoted() {
 #[test]
 fn admission_refusals_rotation_and_an_observer_promoted_sm() {
     admission_and_membership(true);
+}
+
+/// Two overlapping groups on six nodes (group0 = nodes 0-3, group1 = nodes 2-5), loaded at
+/// once: group1 losing its quorum halts group1 only; it catches up after; no tx of one
+/// group ever appears in the other's ledger.
+#[test]
+fn a_group_that_loses_its_quorum_does_not_stall_another() {
+    let _serial = serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("chain");
+    let mut flags = chain_flags(false);
+    flags.extend(["--group", "group0=0-3", "--group", "group1=2-5"]);
+    build_consortium(&dir, 6, &flags);
+    let rt = runtime();
+    let mut nodes: Vec<TestNode> = (0..6).map(|k| TestNode::start_node(&dir, k)).collect();
+    let (url0, url2, url5) = (nodes[0].url(), nodes[2].url(), nodes[5].url());
+    let key = Arc::new(KeyPair::generate(SuiteKind::Secp256k1Keccak));
+    let (token0, input0) = deploy_token_in(&rt, &url0, "group0", &key);
+    let (token1, input1) = deploy_token_in(&rt, &url5, "group1", &key);
+    let (seen0, seen1): (Seen, Seen) = (Arc::default(), Arc::default());
+    let load0 = Load::start_in(&rt, &url0, "group0", &key, token0, &input0, &seen0);
+    let load1 = Load::start_in(&rt, &url5, "group1", &key, token1, &input1, &seen1);
+    let grows = |url: &str, group: &str, blocks: u64, secs: u64, nodes: &[TestNode]| {
+        let start = head_in(&rt, url, group).unwrap();
+        let t0 = Instant::now();
+        wait_until(
+            &format!("{group}: {blocks} blocks after {start}"),
+            secs,
+            || head_in(&rt, url, group).unwrap_or(0) >= start + blocks,
+            || all_logs(nodes),
+        );
+        blocks as f64 / t0.elapsed().as_secs_f64()
+    };
+    let both0 = grows(&url0, "group0", 5, 90, &nodes);
+    let both1 = grows(&url2, "group1", 5, 90, &nodes);
+    // Nodes 4 and 5 are only in group1: without them group1 has 2 of 4 sealers.
+    nodes[4].kill9();
+    nodes[5].kill9();
+    std::thread::sleep(Duration::from_secs(1));
+    let halted = head_in(&rt, &url2, "group1").unwrap();
+    let alone0 = grows(&url0, "group0", 20, 180, &nodes);
+    for k in [2, 3] {
+        let h = head_in(&rt, &nodes[k].url(), "group1").unwrap();
+        assert!(h <= halted + 1, "group1 committed {h} > {halted} on node{k} without a quorum");
+    }
+    eprintln!(
+        "blocks/s with both groups loaded: group0 {both0:.1}, group1 {both1:.1}; \
+         group0 while group1 is halted: {alone0:.1}"
+    );
+    // Back: group1 catches up and goes on.
+    nodes[4] = TestNode::start_node(&dir, 4);
+    nodes[5] = TestNode::start_node(&dir, 5);
+    load1.finish(&rt);
+    let load1 = Load::start_in(&rt, &nodes[5].url(), "group1", &key, token1, &input1, &seen1);
+    grows(&url2, "group1", 3, 120, &nodes);
+    load0.finish(&rt);
+    load1.finish(&rt);
+    let g0: Vec<&TestNode> = nodes[0..4].iter().collect();
+    let g1: Vec<&TestNode> = nodes[2..6].iter().collect();
+    wait_converged_in(&rt, &g0, "group0", 120);
+    wait_converged_in(&rt, &g1, "group1", 120);
+    // Each group's txs are in its own ledger only; a node outside a group says so.
+    rt.block_on(async {
+        let on2_0 = Client::connect(url2.clone(), "group0").await.unwrap();
+        let on2_1 = Client::connect(url2.clone(), "group1").await.unwrap();
+        let (seen0, seen1) = (seen0.lock().await.clone(), seen1.lock().await.clone());
+        assert!(!seen0.is_empty() && !seen1.is_empty());
+        for (hash, (number, block_hash)) in seen0.iter().take(100) {
+            let r = on2_0.receipt(*hash).await.unwrap().expect("group0 tx in group0");
+            assert_eq!((r.block_number, r.block_hash), (*number, *block_hash));
+            assert!(on2_1.receipt(*hash).await.unwrap().is_none(), "group0 tx in group1");
+        }
+        for hash in seen1.keys().take(100) {
+            assert!(on2_1.receipt(*hash).await.unwrap().is_some());
+            assert!(on2_0.receipt(*hash).await.unwrap().is_none(), "group1 tx in group0");
+        }
+        let err = Client::connect(url0.clone(), "group1").await.unwrap_err();
+        assert!(err.to_string().contains("unknown group"), "{err}");
+    });
+    for n in &mut nodes {
+        n.stop();
+    }
 }
