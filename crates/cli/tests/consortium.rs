@@ -687,8 +687,36 @@ fn a_group_that_loses_its_quorum_does_not_stall_another() {
         }
         let err = Client::connect(url0.clone(), "group1").await.unwrap_err();
         assert!(err.to_string().contains("unknown group"), "{err}");
+        // Who is linked in a group, and what this node is in it.
+        let peers: serde_json::Value =
+            on2_1.request("getGroupPeers", serde_json::json!(["group1"])).await.unwrap();
+        assert_eq!(peers.as_array().map(|a| a.len()), Some(3), "{peers}");
+        let info: serde_json::Value =
+            on2_1.request("getGroupNodeInfo", serde_json::json!(["group1"])).await.unwrap();
+        assert_eq!(info["role"], "sealer");
     });
     for n in &mut nodes {
         n.stop();
     }
+}
+
+/// The crypto suite is chain-wide: a node refuses a group whose genesis disagrees.
+#[test]
+fn a_group_with_another_crypto_suite_is_refused() {
+    let _serial = serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    build_consortium(&a, 2, &[]);
+    build_consortium(&b, 2, &["--sm", "--group", "other"]);
+    let node0 = a.join("node0");
+    std::fs::copy(b.join("genesis.json"), node0.join("other.genesis.json")).unwrap();
+    let config = node0.join("config.toml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("\n[[group]]\ngenesis_file = \"other.genesis.json\"\n");
+    std::fs::write(&config, text).unwrap();
+    let out =
+        std::process::Command::new(BIN).arg("node").arg("--config").arg(&config).output().unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("the suite is chain-wide"), "{stderr}");
 }

@@ -270,6 +270,18 @@ impl Node {
             path: dir.join(&config.groups[0].genesis_file),
             reason: e.to_string(),
         })?;
+        // The crypto suite is chain-wide: every group must agree with the first.
+        for (g, section) in genesis_list.iter().zip(&config.groups).skip(1) {
+            if g.crypto != first.crypto {
+                return Err(NodeError::Genesis {
+                    path: dir.join(&section.genesis_file),
+                    reason: format!(
+                        "group {} uses crypto {:?} but the chain (group {}) uses {:?}; the suite is chain-wide",
+                        g.group_id, g.crypto, first.group_id, first.crypto
+                    ),
+                });
+            }
+        }
         let key_path = dir.join(&config.node.key_file);
         let key = KeyPair::load_for(kind, &key_path)
             .map_err(|e| NodeError::Key { path: key_path.clone(), reason: e.to_string() })?;

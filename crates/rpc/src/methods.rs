@@ -166,6 +166,8 @@ impl Rpc {
             "getGroupList" => Ok(json!(self.groups.keys().collect::<Vec<_>>())),
             "getPeers" => Ok(Value::Array(self.peer_list())),
             "getGroupInfo" => self.group_info(self.native_group(p)?),
+            "getGroupPeers" => self.group_peers(self.native_group(p)?),
+            "getGroupNodeInfo" => self.group_node_info(self.native_group(p)?),
             "getBlockNumber" => Ok(json!(head(self.native_group(p)?)?)),
             "sendTransaction" => {
                 let g = self.native_group(p)?;
@@ -343,6 +345,38 @@ impl Rpc {
             "observers": nodes.nodes.iter().filter(|n| n.role() == NodeRole::Observer)
                 .map(|n| hex::encode(n.node_id)).collect::<Vec<_>>(),
         }))
+    }
+
+    /// The group's members (sealers and observers) this node is linked to.
+    fn group_peers(&self, g: &Arc<Group>) -> RpcResult {
+        let h = head(g)?;
+        let nodes = g.ledger().consensus_nodes_at(h).map_err(RpcError::internal)?;
+        let linked: HashSet<String> = self
+            .peer_list()
+            .iter()
+            .filter_map(|p| p["nodeId"].as_str().map(str::to_owned))
+            .collect();
+        Ok(json!(
+            nodes
+                .nodes
+                .iter()
+                .map(|n| hex::encode(n.node_id))
+                .filter(|id| linked.contains(id))
+                .collect::<Vec<_>>()
+        ))
+    }
+
+    /// This node as the group sees it: its id, its role and the group's head here.
+    fn group_node_info(&self, g: &Arc<Group>) -> RpcResult {
+        let h = head(g)?;
+        let nodes = g.ledger().consensus_nodes_at(h).map_err(RpcError::internal)?;
+        let me = g.node_id().to_hex();
+        let role = match nodes.nodes.iter().find(|n| hex::encode(n.node_id) == me) {
+            Some(n) if n.role() == NodeRole::Sealer => "sealer",
+            Some(_) => "observer",
+            None => "none",
+        };
+        Ok(json!({ "groupId": g.id(), "nodeId": me, "role": role, "blockNumber": h }))
     }
 
     fn native_call(&self, g: &Arc<Group>, p: &Params) -> RpcResult {
