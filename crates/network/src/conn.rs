@@ -224,11 +224,13 @@ async fn run(inner: Arc<Inner>, admitted: Admitted, addr: SocketAddr, outbound: 
         return false;
     }
     let (tx, mut rx) = mpsc::channel::<Bytes>(SEND_QUEUE);
+    let (urgent, mut urgent_rx) = mpsc::channel::<Bytes>(SEND_QUEUE);
     let conn_id = inner.next_conn_id();
     let dialer = if outbound { inner.node_id } else { peer };
     let entry = PeerConn {
         conn_id,
         tx,
+        urgent,
         cancel: cancel.clone(),
         addr,
         dialer,
@@ -273,23 +275,32 @@ async fn run(inner: Arc<Inner>, admitted: Admitted, addr: SocketAddr, outbound: 
     };
     let writer = async {
         'outer: loop {
-            tokio::select! {
+            // Consensus frames first, then bulk; whatever is queued goes out in one flush.
+            let first = tokio::select! {
+                biased;
                 _ = cancel.cancelled() => break,
-                msg = rx.recv() => {
-                    let Some(body) = msg else { break };
-                    // Batch whatever is queued into one flush.
-                    if sink.feed(body).await.is_err() {
-                        break;
-                    }
-                    while let Ok(body) = rx.try_recv() {
-                        if sink.feed(body).await.is_err() {
-                            break 'outer;
-                        }
-                    }
-                    if sink.flush().await.is_err() {
-                        break;
-                    }
+                msg = urgent_rx.recv() => msg,
+                msg = rx.recv() => msg,
+            };
+            let Some(body) = first else { break };
+            if sink.feed(body).await.is_err() {
+                break;
+            }
+            // At most this many frames per flush, so a steady flood still gets flushed.
+            for _ in 0..256 {
+                let next = match urgent_rx.try_recv() {
+                    Ok(body) => body,
+                    Err(_) => match rx.try_recv() {
+                        Ok(body) => body,
+                        Err(_) => break,
+                    },
+                };
+                if sink.feed(next).await.is_err() {
+                    break 'outer;
                 }
+            }
+            if sink.flush().await.is_err() {
+                break;
             }
         }
         cancel.cancel();

@@ -76,7 +76,11 @@ pub(crate) struct Counters {
 /// A live, admitted connection in the peer table.
 pub(crate) struct PeerConn {
     pub conn_id: u64,
+    /// Bulk lane (tx gossip, sync).
     pub tx: mpsc::Sender<Bytes>,
+    /// Consensus lane, written first: a flood of gossip (of any group) never delays or
+    /// crowds out votes.
+    pub urgent: mpsc::Sender<Bytes>,
     pub cancel: CancellationToken,
     pub addr: SocketAddr,
     /// Which node dialed this connection; decides which of two duplicates survives.
@@ -254,8 +258,9 @@ impl Inner {
         Some(body)
     }
 
-    fn queue(&self, conn: &PeerConn, body: Bytes) -> bool {
-        match conn.tx.try_send(body) {
+    fn queue(&self, conn: &PeerConn, module: Module, body: Bytes) -> bool {
+        let lane = if module == Module::Consensus { &conn.urgent } else { &conn.tx };
+        match lane.try_send(body) {
             Ok(()) => true,
             Err(mpsc::error::TrySendError::Full(_)) => {
                 self.counters.dropped_outbound.fetch_add(1, Relaxed);
@@ -379,7 +384,7 @@ impl Network {
             return false;
         };
         match self.inner.peers.read().get(to) {
-            Some(conn) => self.inner.queue(conn, body),
+            Some(conn) => self.inner.queue(conn, module, body),
             None => false,
         }
     }
@@ -390,7 +395,7 @@ impl Network {
             return;
         };
         for conn in self.inner.peers.read().values() {
-            self.inner.queue(conn, body.clone());
+            self.inner.queue(conn, module, body.clone());
         }
     }
 

@@ -341,3 +341,34 @@ async fn dialing_own_address_is_refused_and_stops() {
     wait_for("a refuses itself", || refused_with(&a, "is our own")).await;
     assert!(a.connected().is_empty());
 }
+
+/// Consensus frames have their own lane: a gossip flood from another group that overflows
+/// the bulk queue does not crowd out a single vote.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gossip_flood_does_not_crowd_out_consensus() {
+    let env = Env::new();
+    let ca = env.ca("chain-ca", "agency-a");
+    let kind = SuiteKind::Secp256k1Keccak;
+    let specs: Vec<_> =
+        (0..2).map(|i| env.node(&ca.agency, &format!("node{i}"), kind, &[&ca])).collect();
+    let n0 = specs[0].start(&[]).await;
+    let n1 = specs[1].start(&[n0.local_addr()]).await;
+    wait_connected(&n0, 1).await;
+    wait_connected(&n1, 1).await;
+    let mut votes = n1.register("g1", Module::Consensus);
+    let _gossip = n1.register("g2", Module::TxGossip);
+    let blob = Bytes::from(vec![0u8; 16 * 1024]);
+    let mut queued_votes = 0;
+    for i in 0..20_000u32 {
+        n0.send(&n1.node_id(), "g2", Module::TxGossip, blob.clone());
+        if i % 200 == 0 {
+            let vote = Bytes::from(i.to_be_bytes().to_vec());
+            assert!(n0.send(&n1.node_id(), "g1", Module::Consensus, vote), "vote {i} not queued");
+            queued_votes += 1;
+        }
+    }
+    assert!(n0.stats().dropped_outbound > 0, "the flood did overflow the bulk lane");
+    for _ in 0..queued_votes {
+        recv(&mut votes).await;
+    }
+}
