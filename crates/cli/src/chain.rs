@@ -239,6 +239,8 @@ fn node_config(
             listen: format!("{ip}:{rpc_port}"),
             max_body_bytes: aurum_rpc::Limits::default().max_body_bytes,
             max_batch: aurum_rpc::Limits::default().max_batch,
+            // Group lifecycle on loopback only; the bound port is in ready.json.
+            admin_listen: Some("127.0.0.1:0".into()),
         },
         p2p,
         sealer: aurum_node::SealerSection {
@@ -388,8 +390,12 @@ async fn supervise(dirs: &[PathBuf], children: &mut [Child]) -> anyhow::Result<(
             // A file left by a killed run names another pid: wait for this run's.
             if let Some(info) = read_ready(d).filter(|i| i.pid == children[k].id()) {
                 println!(
-                    "node{k}: rpc {} (ws {}), group {}, pid {}",
-                    info.rpc_url, info.ws_url, info.group, info.pid
+                    "node{k}: rpc {} (ws {}), groups {}, admin {}, pid {}",
+                    info.rpc_url,
+                    info.ws_url,
+                    info.groups.join(","),
+                    info.admin_url.as_deref().unwrap_or("-"),
+                    info.pid
                 );
                 break;
             }

@@ -20,7 +20,20 @@ pub struct ConsoleArgs {
 const HELP: &str = "commands: getBlockNumber | getBlockByNumber <n> [onlyHeader] | \
 getBlockByHash <hash> | getTransaction <hash> | getTransactionReceipt <hash> | \
 getSystemConfigByKey <key> | getSealerList | getObserverList | getGroupList | getGroupInfo | \
-getTotalTransactionCount | getPendingTxSize | getCode <address>";
+getTotalTransactionCount | getPendingTxSize | getCode <address> | getGroupPeers | \
+getGroupNodeInfo | admin (on the node's admin URL, see ready.json): generateGroup <genesis.json> | \
+startGroup <group> | stopGroup <group> | removeGroup <group> | recoverGroup <group> | getGroupStatus";
+
+/// Methods that work without the group being served (group lifecycle, lists).
+const NODE_METHODS: &[&str] = &[
+    "getGroupList",
+    "generateGroup",
+    "startGroup",
+    "stopGroup",
+    "removeGroup",
+    "recoverGroup",
+    "getGroupStatus",
+];
 
 /// The JSON-RPC call a console command stands for.
 fn to_request(group: &str, line: &str) -> anyhow::Result<(String, Value)> {
@@ -33,12 +46,26 @@ fn to_request(group: &str, line: &str) -> anyhow::Result<(String, Value)> {
         Ok(())
     };
     let params = match cmd {
-        "getGroupList" => json!([]),
+        "getGroupList" | "getGroupStatus" => json!([]),
+        "generateGroup" => {
+            need(1)?;
+            let text = std::fs::read_to_string(args[0])
+                .with_context(|| format!("reading the genesis file {}", args[0]))?;
+            let genesis: Value =
+                serde_json::from_str(&text).with_context(|| format!("{} is not JSON", args[0]))?;
+            json!([genesis])
+        }
+        "startGroup" | "stopGroup" | "removeGroup" | "recoverGroup" => {
+            need(1)?;
+            json!([args[0]])
+        }
         "getBlockNumber"
         | "getSealerList"
         | "getObserverList"
         | "getGroupInfo"
         | "getTotalTransactionCount"
+        | "getGroupPeers"
+        | "getGroupNodeInfo"
         | "getPendingTxSize" => json!([group]),
         "getBlockByNumber" => {
             need(1)?;
@@ -73,13 +100,29 @@ fn to_request(group: &str, line: &str) -> anyhow::Result<(String, Value)> {
 pub fn run(args: ConsoleArgs) -> anyhow::Result<()> {
     let (method, params) = to_request(&args.group, &args.command)?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let result = runtime.block_on(async {
-        let client = aurum_sdk::Client::connect(&args.url, &args.group).await?;
-        client.request::<Value>(&method, params).await
-    });
-    let value = result.with_context(|| format!("{method} on {}", args.url))?;
+    let value = if NODE_METHODS.contains(&method.as_str()) {
+        runtime.block_on(raw_request(&args.url, &method, params))
+    } else {
+        runtime
+            .block_on(async {
+                let client = aurum_sdk::Client::connect(&args.url, &args.group).await?;
+                client.request::<Value>(&method, params).await
+            })
+            .map_err(anyhow::Error::from)
+    }
+    .with_context(|| format!("{method} on {}", args.url))?;
     println!("{}", serde_json::to_string_pretty(&value)?);
     Ok(())
+}
+
+/// One JSON-RPC call without the SDK's group handshake (the group may not be served yet).
+async fn raw_request(url: &str, method: &str, params: Value) -> anyhow::Result<Value> {
+    let body = json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params });
+    let answer: Value = reqwest::Client::new().post(url).json(&body).send().await?.json().await?;
+    if let Some(e) = answer.get("error") {
+        bail!("{}", e["message"].as_str().unwrap_or("error"));
+    }
+    Ok(answer["result"].clone())
 }
 
 #[cfg(test)]

@@ -720,3 +720,100 @@ fn a_group_with_another_crypto_suite_is_refused() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("the suite is chain-wide"), "{stderr}");
 }
+
+/// Runs `aurum console` against a node's admin listener; returns stdout or panics with stderr.
+fn admin(node: &TestNode, command: &str) -> String {
+    let url = node.ready["admin_url"].as_str().expect("admin_url in ready.json");
+    let out = std::process::Command::new(BIN)
+        .args(["console", "--url", url, "-c", command])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "console {command:?} on node{}: {}",
+        node.index,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A group created at run time from the console on four running nodes: it commits, stops,
+/// stays stopped across restarts, is removed and recovered with its ledger intact.
+#[test]
+fn a_group_created_at_run_time_stops_and_recovers_intact() {
+    let _serial = serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("chain");
+    build_consortium(&dir, 4, &chain_flags(false));
+    let rt = runtime();
+    let mut nodes: Vec<TestNode> = (0..4).map(|k| TestNode::start_node(&dir, k)).collect();
+    // group2's genesis: the same sealers as group0, its own id and Ethereum chain id.
+    let mut genesis: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("genesis.json")).unwrap()).unwrap();
+    genesis["group_id"] = "group2".into();
+    genesis["system_config"]["web3_chain_id"] = "20302".into();
+    let genesis_file = tmp.path().join("group2.json");
+    std::fs::write(&genesis_file, genesis.to_string()).unwrap();
+    let generate = format!("generateGroup {}", genesis_file.display());
+    for n in &nodes {
+        admin(n, &generate);
+        admin(n, "startGroup group2");
+    }
+    // The lifecycle is not on the public listener.
+    let public = std::process::Command::new(BIN)
+        .args(["console", "--url", &nodes[0].url(), "-c", "stopGroup group2"])
+        .output()
+        .unwrap();
+    assert!(!public.status.success());
+    assert!(String::from_utf8_lossy(&public.stderr).contains("admin"));
+
+    let url0 = nodes[0].url();
+    let key = Arc::new(KeyPair::generate(SuiteKind::Secp256k1Keccak));
+    let (token, input) = deploy_token_in(&rt, &url0, "group2", &key);
+    let receipts: Vec<_> = rt.block_on(async {
+        let client = Client::connect(url0.clone(), "group2").await.unwrap();
+        assert_eq!(client.web3_chain_id(), 20302);
+        let mut out = Vec::new();
+        for _ in 0..5 {
+            out.push(
+                client.send_and_wait(&key, TxRequest::call(token, input.clone())).await.unwrap(),
+            );
+        }
+        out
+    });
+    let height = wait_converged_in(&rt, &nodes.iter().collect::<Vec<_>>(), "group2", 60);
+
+    // Stopped everywhere, and still stopped after the nodes restart.
+    for n in &nodes {
+        admin(n, "stopGroup group2");
+    }
+    assert!(head_in(&rt, &url0, "group2").is_none(), "a stopped group is not served");
+    for n in &mut nodes {
+        n.stop();
+    }
+    nodes = (0..4).map(|k| TestNode::start_node(&dir, k)).collect();
+    let url0 = nodes[0].url();
+    assert!(head_in(&rt, &url0, "group2").is_none(), "stopped survives a restart");
+    assert!(admin(&nodes[0], "getGroupStatus").contains("stopped"));
+    assert!(head_in(&rt, &url0, "group0").is_some(), "group0 runs as before");
+
+    // Removed (data kept), recovered, started: the ledger is as it was and the group goes on.
+    for n in &nodes {
+        admin(n, "removeGroup group2");
+        admin(n, "recoverGroup group2");
+        admin(n, "startGroup group2");
+    }
+    assert_eq!(head_in(&rt, &url0, "group2"), Some(height));
+    rt.block_on(async {
+        let client = Client::connect(url0.clone(), "group2").await.unwrap();
+        for r in &receipts {
+            let again = client.receipt(r.transaction_hash).await.unwrap().expect("receipt kept");
+            assert_eq!(again.block_hash, r.block_hash);
+        }
+        let r = client.send_and_wait(&key, TxRequest::call(token, input.clone())).await.unwrap();
+        assert!(r.block_number > height);
+    });
+    for n in &mut nodes {
+        n.stop();
+    }
+}

@@ -16,8 +16,9 @@ use aurum_group::{Group, GroupOptions};
 use aurum_ledger::Genesis;
 use aurum_network::{Network, NetworkConfig, NodeId, TlsFiles};
 use aurum_rpc::{Limits, Rpc};
-use aurum_sealer::Consortium;
+mod host;
 use aurum_storage::{KvStore, RocksConfig, RocksStore};
+pub use host::{GroupHost, Status as GroupStatus};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -89,6 +90,11 @@ pub struct RpcSection {
     pub max_body_bytes: usize,
     #[serde(default = "default_max_batch")]
     pub max_batch: usize,
+    /// Admin JSON-RPC (HTTP): everything the public listener serves plus the group lifecycle
+    /// (generateGroup, startGroup, stopGroup, removeGroup, recoverGroup, getGroupStatus).
+    /// Keep it on a loopback or management address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admin_listen: Option<String>,
 }
 
 /// The peer-to-peer network. Without `listen` the node runs alone (a solo sealer).
@@ -229,14 +235,17 @@ pub struct ReadyInfo {
     pub crypto: String,
     pub web3_chain_id: u64,
     pub node_id: String,
+    /// The admin listener (group lifecycle methods), when configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admin_url: Option<String>,
 }
 
 /// A running node.
 pub struct Node {
-    groups: Vec<Arc<Group>>,
+    host: Arc<GroupHost>,
     network: Option<Network>,
-    consortia: Vec<Consortium>,
     watcher: Option<tokio::task::JoinHandle<()>>,
+    admin_task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     ready: ReadyInfo,
     ready_file: PathBuf,
     stop_rpc: Option<oneshot::Sender<()>>,
@@ -304,41 +313,11 @@ impl Node {
             min_seal_interval: Duration::from_millis(config.sealer.min_seal_interval_ms),
             pool_capacity: config.sealer.pool_capacity,
         };
-        let mut groups = Vec::new();
-        for genesis in genesis_list {
-            let id = genesis.group_id.clone();
-            let group = Group::open(Arc::clone(&store), genesis, key.clone(), options.clone())
-                .map_err(|source| NodeError::Group { group: id.clone(), source })?;
-            if config.p2p.listen.is_none() {
-                group
-                    .start_sealer()
-                    .map_err(|source| NodeError::Group { group: id.clone(), source })?;
-            }
-            tracing::info!(group = %id, head = group.ledger().head_number().unwrap_or(0), "group open");
-            groups.push(group);
-        }
-        let default_group = groups[0].id().to_string();
-
-        let (mut network, mut consortia, mut watcher) = (None, Vec::new(), None);
+        let (mut network, mut watcher) = (None, None);
         if config.p2p.listen.is_some() {
             let net_config = network_config(&config.p2p, &dir, config_path)?;
             let net = Network::start(net_config, key.clone(), aurum_crypto::suite(kind)).await?;
             tracing::info!(p2p = %net.local_addr(), node_id = %key.public().to_hex(), "p2p network up");
-            let options = aurum_sealer::Options {
-                base_timeout_ms: config.consensus.view_timeout_ms,
-                min_seal_interval: Duration::from_millis(config.sealer.min_seal_interval_ms),
-            };
-            for g in &groups {
-                let c = Consortium::start(
-                    Arc::clone(g),
-                    net.clone(),
-                    Arc::clone(&store),
-                    key.clone(),
-                    options.clone(),
-                )
-                .map_err(|source| NodeError::Consortium { group: g.id().to_string(), source })?;
-                consortia.push(c);
-            }
             watcher = Some(tokio::spawn(watch_p2p_config(
                 config_path.to_path_buf(),
                 config.p2p.clone(),
@@ -346,6 +325,33 @@ impl Node {
             )));
             network = Some(net);
         }
+        let sealer_options = aurum_sealer::Options {
+            base_timeout_ms: config.consensus.view_timeout_ms,
+            min_seal_interval: Duration::from_millis(config.sealer.min_seal_interval_ms),
+        };
+        let (chain_id, crypto, default_group) =
+            (first.chain_id.clone(), first.crypto.clone(), first.group_id.clone());
+        let first_web3 = first.system_config.get("web3_chain_id").and_then(|v| v.parse().ok());
+        let host = Arc::new(
+            GroupHost::new(
+                dir.clone(),
+                Arc::clone(&store),
+                key.clone(),
+                (chain_id.clone(), crypto.clone()),
+                options,
+                sealer_options,
+                network.clone(),
+            )
+            .map_err(|reason| NodeError::Config { path: dir.join("groups.json"), reason })?,
+        );
+        for (section, genesis) in config.groups.iter().zip(&genesis_list) {
+            host.adopt(section.genesis_file.clone(), genesis).map_err(|reason| {
+                NodeError::Config { path: dir.join(&section.genesis_file), reason }
+            })?;
+        }
+        host.resume()
+            .map_err(|reason| NodeError::Config { path: dir.join("groups.json"), reason })?;
+        let groups = host.running_groups();
 
         let listener = tokio::net::TcpListener::bind(&config.rpc.listen)
             .await
@@ -358,17 +364,45 @@ impl Node {
             max_batch: config.rpc.max_batch,
             ..Default::default()
         };
-        let mut rpc = Rpc::new(groups.clone(), default_group.clone(), limits);
-        if let Some(net) = &network {
-            rpc = rpc.with_peers(Arc::new(NetworkPeers(net.clone())));
+        let service = |admin: bool| {
+            let mut rpc = Rpc::shared(host.groups.clone(), default_group.clone(), limits.clone());
+            if let Some(net) = &network {
+                rpc = rpc.with_peers(Arc::new(NetworkPeers(net.clone())));
+            }
+            if admin {
+                rpc = rpc.with_admin(Arc::clone(&host) as Arc<dyn aurum_rpc::GroupAdmin>);
+            }
+            Arc::new(rpc)
+        };
+        let rpc = service(false);
+        let mut admin_url = None;
+        let mut admin_task = None;
+        if let Some(addr) = &config.rpc.admin_listen {
+            let admin_listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|source| NodeError::Bind { addr: addr.clone(), source })?;
+            let bound = admin_listener
+                .local_addr()
+                .map_err(|source| NodeError::Bind { addr: addr.clone(), source })?;
+            admin_url = Some(format!("http://{bound}"));
+            admin_task = Some(tokio::spawn(aurum_rpc::serve(
+                admin_listener,
+                service(true),
+                std::future::pending::<()>(),
+            )));
         }
-        let rpc = Arc::new(rpc);
         let (stop_tx, stop_rx) = oneshot::channel();
         let rpc_task = tokio::spawn(aurum_rpc::serve(listener, rpc, async move {
             let _ = stop_rx.await;
         }));
 
-        let g0 = &groups[0];
+        let g0 = groups.iter().find(|g| g.id() == default_group);
+        let web3_chain_id = match g0 {
+            Some(g) => {
+                g.params(g.ledger().head_number().unwrap_or(0) + 1).map(|p| p.web3_chain_id).ok()
+            }
+            None => first_web3,
+        };
         let ready = ReadyInfo {
             pid: std::process::id(),
             rpc_addr,
@@ -376,21 +410,19 @@ impl Node {
             ws_url: format!("ws://{rpc_addr}"),
             group: default_group,
             groups: groups.iter().map(|g| g.id().to_string()).collect(),
-            chain_id: g0.chain_id().to_string(),
-            crypto: g0.genesis().crypto.clone(),
-            web3_chain_id: g0
-                .params(g0.ledger().head_number().unwrap_or(0) + 1)
-                .map(|p| p.web3_chain_id)
-                .unwrap_or(20200),
-            node_id: g0.node_id().to_hex(),
+            chain_id,
+            crypto,
+            web3_chain_id: web3_chain_id.unwrap_or(20200),
+            node_id: key.public().to_hex(),
+            admin_url,
         };
         write_atomic(&ready_file, &serde_json::to_vec_pretty(&ready).unwrap_or_default())?;
         tracing::info!(rpc = %ready.rpc_url, "node ready");
         Ok(Node {
-            groups,
+            host,
             network,
-            consortia,
             watcher,
+            admin_task,
             ready,
             ready_file,
             stop_rpc: Some(stop_tx),
@@ -402,8 +434,9 @@ impl Node {
         &self.ready
     }
 
-    pub fn groups(&self) -> &[Arc<Group>] {
-        &self.groups
+    /// The groups running now.
+    pub fn groups(&self) -> Vec<Arc<Group>> {
+        self.host.running_groups()
     }
 
     /// Stops serving, lets the block in progress commit, closes storage.
@@ -423,17 +456,11 @@ impl Node {
         if let Some(w) = self.watcher.take() {
             w.abort();
         }
-        let groups = std::mem::take(&mut self.groups);
-        let consortia = std::mem::take(&mut self.consortia);
-        let _ = tokio::task::spawn_blocking(move || {
-            for c in consortia {
-                c.stop();
-            }
-            for g in &groups {
-                g.stop();
-            }
-        })
-        .await;
+        if let Some(a) = self.admin_task.take() {
+            a.abort();
+        }
+        let host = Arc::clone(&self.host);
+        let _ = tokio::task::spawn_blocking(move || host.stop_all()).await;
         if let Some(net) = self.network.take() {
             net.shutdown().await;
         }

@@ -11,7 +11,7 @@ mod convert;
 pub mod jsonrpc;
 mod methods;
 
-pub use methods::{Limits, PeerView, Rpc};
+pub use methods::{GroupAdmin, GroupMap, Limits, PeerView, Rpc};
 
 use axum::Router;
 use axum::body::Bytes;
@@ -257,7 +257,7 @@ fn subscribe(
     out: &mpsc::Sender<String>,
     started: oneshot::Receiver<()>,
 ) -> RpcResult<(String, AbortHandle)> {
-    let g = Arc::clone(rpc.path_group(group)?);
+    let g = rpc.path_group(group)?;
     let kind: String = params.req(0, "subscription")?;
     let options: Option<Value> = params.opt(1, "options")?;
     let from_block = match options.as_ref().and_then(|o| o.get("fromBlock")) {

@@ -63,10 +63,28 @@ pub trait PeerView: Send + Sync {
     fn peers(&self) -> Vec<Value>;
 }
 
+/// Group lifecycle at run time (the node implements it); served on the admin listener only.
+pub trait GroupAdmin: Send + Sync {
+    /// Creates a group from its genesis (not started); returns its description.
+    fn generate(&self, genesis: Value) -> Result<Value, String>;
+    fn start(&self, group: &str) -> Result<(), String>;
+    fn stop(&self, group: &str) -> Result<(), String>;
+    /// Stops it and sets it aside; its data is kept.
+    fn remove(&self, group: &str) -> Result<(), String>;
+    /// Brings a removed group back (stopped; start it next).
+    fn recover(&self, group: &str) -> Result<(), String>;
+    /// Every group this node knows, with its status.
+    fn list(&self) -> Value;
+}
+
+/// The groups a node serves, shared between its listeners and its group lifecycle.
+pub type GroupMap = Arc<parking_lot::RwLock<BTreeMap<String, Arc<Group>>>>;
+
 /// The RPC service of one node: its groups and per-client filter state.
 pub struct Rpc {
-    groups: BTreeMap<String, Arc<Group>>,
+    groups: GroupMap,
     peers: Option<Arc<dyn PeerView>>,
+    admin: Option<Arc<dyn GroupAdmin>>,
     default_group: String,
     pub(crate) limits: Limits,
     filters: Mutex<HashMap<String, FilterEntry>>,
@@ -75,9 +93,16 @@ pub struct Rpc {
 
 impl Rpc {
     pub fn new(groups: Vec<Arc<Group>>, default_group: String, limits: Limits) -> Self {
+        let map = groups.into_iter().map(|g| (g.id().to_string(), g)).collect();
+        Self::shared(Arc::new(parking_lot::RwLock::new(map)), default_group, limits)
+    }
+
+    /// An RPC service over a group map others may change (groups started and stopped).
+    pub fn shared(groups: GroupMap, default_group: String, limits: Limits) -> Self {
         Rpc {
-            groups: groups.into_iter().map(|g| (g.id().to_string(), g)).collect(),
+            groups,
             peers: None,
+            admin: None,
             default_group,
             limits,
             filters: Mutex::new(HashMap::new()),
@@ -91,19 +116,25 @@ impl Rpc {
         self
     }
 
+    /// Serves the group lifecycle methods (only for the admin listener's service).
+    pub fn with_admin(mut self, admin: Arc<dyn GroupAdmin>) -> Self {
+        self.admin = Some(admin);
+        self
+    }
+
     fn peer_list(&self) -> Vec<Value> {
         self.peers.as_ref().map(|p| p.peers()).unwrap_or_default()
     }
 
-    pub fn group(&self, name: &str) -> RpcResult<&Arc<Group>> {
-        self.groups.get(name).ok_or_else(|| {
+    pub fn group(&self, name: &str) -> RpcResult<Arc<Group>> {
+        self.groups.read().get(name).cloned().ok_or_else(|| {
             RpcError::new(UNKNOWN_GROUP, format!("unknown group '{name}'"))
                 .with_data(json!({ "group": name }))
         })
     }
 
     /// The group an Ethereum request is for: the URL path, or the default group.
-    pub fn path_group(&self, path: Option<&str>) -> RpcResult<&Arc<Group>> {
+    pub fn path_group(&self, path: Option<&str>) -> RpcResult<Arc<Group>> {
         self.group(path.unwrap_or(&self.default_group))
     }
 
@@ -160,17 +191,19 @@ impl Rpc {
 
     pub fn dispatch(&self, path: Option<&str>, method: &str, p: &Params) -> RpcResult {
         if method.starts_with("eth_") || method.starts_with("net_") || method.starts_with("web3_") {
-            return self.dispatch_eth(self.path_group(path)?, method, p);
+            return self.dispatch_eth(&self.path_group(path)?, method, p);
         }
         match method {
-            "getGroupList" => Ok(json!(self.groups.keys().collect::<Vec<_>>())),
+            "getGroupList" => Ok(json!(self.groups.read().keys().collect::<Vec<_>>())),
+            "generateGroup" | "startGroup" | "stopGroup" | "removeGroup" | "recoverGroup"
+            | "getGroupStatus" => self.lifecycle(method, p),
             "getPeers" => Ok(Value::Array(self.peer_list())),
-            "getGroupInfo" => self.group_info(self.native_group(p)?),
-            "getGroupPeers" => self.group_peers(self.native_group(p)?),
-            "getGroupNodeInfo" => self.group_node_info(self.native_group(p)?),
-            "getBlockNumber" => Ok(json!(head(self.native_group(p)?)?)),
+            "getGroupInfo" => self.group_info(&self.native_group(p)?),
+            "getGroupPeers" => self.group_peers(&self.native_group(p)?),
+            "getGroupNodeInfo" => self.group_node_info(&self.native_group(p)?),
+            "getBlockNumber" => Ok(json!(head(&*self.native_group(p)?)?)),
             "sendTransaction" => {
-                let g = self.native_group(p)?;
+                let g = &self.native_group(p)?;
                 let raw: Bytes = p.req(1, "tx")?;
                 // A raw legacy Ethereum tx (an RLP list, first byte >= 0xc0) is taken as is;
                 // typed envelopes need eth_sendRawTransaction or the 0x02 tag, since their
@@ -183,24 +216,24 @@ impl Rpc {
                 };
                 Ok(json!(hash))
             }
-            "call" => self.native_call(self.native_group(p)?, p),
+            "call" => self.native_call(&self.native_group(p)?, p),
             "getTransaction" => {
-                let g = self.native_group(p)?;
+                let g = &self.native_group(p)?;
                 let hash: B256 = p.req(1, "hash")?;
                 Ok(self.native_tx(g, &hash)?.unwrap_or(Value::Null))
             }
             "getTransactionReceipt" => {
-                let g = self.native_group(p)?;
+                let g = &self.native_group(p)?;
                 let hash: B256 = p.req(1, "hash")?;
                 Ok(self.native_receipt(g, &hash)?.unwrap_or(Value::Null))
             }
             "getBlockByNumber" => {
-                let g = self.native_group(p)?;
+                let g = &self.native_group(p)?;
                 let number: u64 = p.req(1, "number")?;
                 self.native_block(g, number, p.opt(2, "onlyHeader")?, p.opt(3, "onlyTxHash")?)
             }
             "getBlockByHash" => {
-                let g = self.native_group(p)?;
+                let g = &self.native_group(p)?;
                 let hash: B256 = p.req(1, "hash")?;
                 match g.ledger().block_number_by_hash(&hash).map_err(RpcError::internal)? {
                     Some(n) => {
@@ -210,18 +243,18 @@ impl Rpc {
                 }
             }
             "getBlockHashByNumber" => {
-                let g = self.native_group(p)?;
+                let g = &self.native_group(p)?;
                 let number: u64 = p.req(1, "number")?;
                 Ok(json!(g.ledger().block_hash(number).map_err(RpcError::internal)?))
             }
             "getCode" => {
-                let g = self.native_group(p)?;
+                let g = &self.native_group(p)?;
                 let address: Address = p.req(1, "address")?;
                 let at = p.opt::<u64>(2, "blockNumber")?;
                 Ok(hex_bytes(&code_at(g, &address, at)?))
             }
             "getSystemConfigByKey" => {
-                let g = self.native_group(p)?;
+                let g = &self.native_group(p)?;
                 let key: String = p.req(1, "key")?;
                 let next = head(g)? + 1;
                 Ok(
@@ -238,7 +271,7 @@ impl Rpc {
                 )
             }
             "getTotalTransactionCount" => {
-                let g = self.native_group(p)?;
+                let g = &self.native_group(p)?;
                 Ok(json!({
                     "blockNumber": head(g)?,
                     "transactionCount": g.ledger().total_tx_count().map_err(RpcError::internal)?,
@@ -246,7 +279,7 @@ impl Rpc {
             }
             "getPendingTxSize" => Ok(json!(self.native_group(p)?.pool().len())),
             "getGroupStats" => {
-                let g = self.native_group(p)?;
+                let g = &self.native_group(p)?;
                 let stats = g.stats();
                 let (admitted, admit_time) = g.pool().admission_stats();
                 Ok(json!({
@@ -260,7 +293,7 @@ impl Rpc {
                 }))
             }
             "getSealerList" => {
-                let g = self.native_group(p)?;
+                let g = &self.native_group(p)?;
                 let h = head(g)?;
                 let nodes = g.ledger().consensus_nodes_at(h).map_err(RpcError::internal)?;
                 Ok(json!(
@@ -272,7 +305,7 @@ impl Rpc {
                 ))
             }
             "getObserverList" => {
-                let g = self.native_group(p)?;
+                let g = &self.native_group(p)?;
                 let nodes = g.ledger().consensus_nodes_at(head(g)?).map_err(RpcError::internal)?;
                 Ok(json!(
                     nodes
@@ -284,7 +317,7 @@ impl Rpc {
                 ))
             }
             "getTransactionByHashWithProof" => {
-                let g = self.native_group(p)?;
+                let g = &self.native_group(p)?;
                 let hash: B256 = p.req(1, "hash")?;
                 let Some(tx) = self.native_tx(g, &hash)? else { return Ok(Value::Null) };
                 let Some((loc, path)) = g.ledger().tx_proof(&hash).map_err(RpcError::internal)?
@@ -299,7 +332,7 @@ impl Rpc {
                 }))
             }
             "getTransactionReceiptByHashWithProof" => {
-                let g = self.native_group(p)?;
+                let g = &self.native_group(p)?;
                 let hash: B256 = p.req(1, "hash")?;
                 let Some(receipt) = self.native_receipt(g, &hash)? else { return Ok(Value::Null) };
                 let Some((loc, path)) =
@@ -323,7 +356,7 @@ impl Rpc {
         }
     }
 
-    fn native_group(&self, p: &Params) -> RpcResult<&Arc<Group>> {
+    fn native_group(&self, p: &Params) -> RpcResult<Arc<Group>> {
         let name: String = p.req(0, "group")?;
         self.group(&name)
     }
@@ -345,6 +378,33 @@ impl Rpc {
             "observers": nodes.nodes.iter().filter(|n| n.role() == NodeRole::Observer)
                 .map(|n| hex::encode(n.node_id)).collect::<Vec<_>>(),
         }))
+    }
+
+    fn lifecycle(&self, method: &str, p: &Params) -> RpcResult {
+        let Some(admin) = &self.admin else {
+            return Err(RpcError::new(
+                METHOD_NOT_FOUND,
+                format!("{method} is an admin method: call it on the node's admin listener"),
+            )
+            .with_data(json!({ "method": method })));
+        };
+        let failed = |e: String| RpcError::new(-32000, e);
+        if method == "getGroupStatus" {
+            return Ok(admin.list());
+        }
+        if method == "generateGroup" {
+            let genesis: Value = p.req(0, "genesis")?;
+            return admin.generate(genesis).map_err(failed);
+        }
+        let group: String = p.req(0, "group")?;
+        match method {
+            "startGroup" => admin.start(&group),
+            "stopGroup" => admin.stop(&group),
+            "removeGroup" => admin.remove(&group),
+            _ => admin.recover(&group),
+        }
+        .map_err(failed)?;
+        Ok(json!(true))
     }
 
     /// The group's members (sealers and observers) this node is linked to.
