@@ -223,7 +223,9 @@ async fn run(inner: Arc<Inner>, admitted: Admitted, addr: SocketAddr, outbound: 
     if cancel.is_cancelled() {
         return false;
     }
-    let (tx, mut rx) = mpsc::channel::<Bytes>(SEND_QUEUE);
+    let (tx, mut rx) = mpsc::channel::<(Arc<str>, Bytes)>(SEND_QUEUE);
+    let queued: Arc<parking_lot::Mutex<std::collections::HashMap<Arc<str>, usize>>> =
+        Arc::default();
     let (urgent, mut urgent_rx) = mpsc::channel::<Bytes>(SEND_QUEUE);
     let conn_id = inner.next_conn_id();
     let dialer = if outbound { inner.node_id } else { peer };
@@ -231,6 +233,7 @@ async fn run(inner: Arc<Inner>, admitted: Admitted, addr: SocketAddr, outbound: 
         conn_id,
         tx,
         urgent,
+        queued: Arc::clone(&queued),
         cancel: cancel.clone(),
         addr,
         dialer,
@@ -276,11 +279,18 @@ async fn run(inner: Arc<Inner>, admitted: Admitted, addr: SocketAddr, outbound: 
     let writer = async {
         'outer: loop {
             // Consensus frames first, then bulk; whatever is queued goes out in one flush.
+            // A bulk frame leaving the queue frees its group's share.
+            let take = |item: (Arc<str>, Bytes)| {
+                if let Some(n) = queued.lock().get_mut(&item.0) {
+                    *n = n.saturating_sub(1);
+                }
+                item.1
+            };
             let first = tokio::select! {
                 biased;
                 _ = cancel.cancelled() => break,
                 msg = urgent_rx.recv() => msg,
-                msg = rx.recv() => msg,
+                msg = rx.recv() => msg.map(take),
             };
             let Some(body) = first else { break };
             if sink.feed(body).await.is_err() {
@@ -291,7 +301,7 @@ async fn run(inner: Arc<Inner>, admitted: Admitted, addr: SocketAddr, outbound: 
                 let next = match urgent_rx.try_recv() {
                     Ok(body) => body,
                     Err(_) => match rx.try_recv() {
-                        Ok(body) => body,
+                        Ok(item) => take(item),
                         Err(_) => break,
                     },
                 };

@@ -23,6 +23,8 @@ use tracing::{debug, info, warn};
 
 /// Frames queued per peer before further sends to it are dropped.
 pub(crate) const SEND_QUEUE: usize = 4096;
+/// Bulk frames one group may have queued to one peer at once (half the lane).
+pub(crate) const GROUP_SHARE: usize = SEND_QUEUE / 2;
 /// Messages queued per `(group, module)` handler before further ones are dropped.
 const INBOUND_QUEUE: usize = 65_536;
 /// Refusal lines kept for [`Network::refusals`].
@@ -76,8 +78,11 @@ pub(crate) struct Counters {
 /// A live, admitted connection in the peer table.
 pub(crate) struct PeerConn {
     pub conn_id: u64,
-    /// Bulk lane (tx gossip, sync).
-    pub tx: mpsc::Sender<Bytes>,
+    /// Bulk lane (tx gossip, sync), each frame with its group.
+    pub tx: mpsc::Sender<(Arc<str>, Bytes)>,
+    /// Frames each group has queued on the bulk lane: no group may hold more than
+    /// [`GROUP_SHARE`] of it, so one flooded group leaves room for the others.
+    pub queued: Arc<Mutex<HashMap<Arc<str>, usize>>>,
     /// Consensus lane, written first: a flood of gossip (of any group) never delays or
     /// crowds out votes.
     pub urgent: mpsc::Sender<Bytes>,
@@ -258,15 +263,42 @@ impl Inner {
         Some(body)
     }
 
-    fn queue(&self, conn: &PeerConn, module: Module, body: Bytes) -> bool {
-        let lane = if module == Module::Consensus { &conn.urgent } else { &conn.tx };
-        match lane.try_send(body) {
-            Ok(()) => true,
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                self.counters.dropped_outbound.fetch_add(1, Relaxed);
-                false
+    fn queue(&self, conn: &PeerConn, group: &str, module: Module, body: Bytes) -> bool {
+        let full = || {
+            self.counters.dropped_outbound.fetch_add(1, Relaxed);
+            false
+        };
+        if module == Module::Consensus {
+            return match conn.urgent.try_send(body) {
+                Ok(()) => true,
+                Err(mpsc::error::TrySendError::Full(_)) => full(),
+                Err(mpsc::error::TrySendError::Closed(_)) => false,
+            };
+        }
+        let group: Arc<str> = {
+            let mut queued = conn.queued.lock();
+            let key = match queued.get_key_value(group) {
+                Some((k, _)) => Arc::clone(k),
+                None => Arc::from(group),
+            };
+            let entry = queued.entry(Arc::clone(&key)).or_insert(0);
+            if *entry >= GROUP_SHARE {
+                return full();
             }
-            Err(mpsc::error::TrySendError::Closed(_)) => false,
+            *entry += 1;
+            key
+        };
+        match conn.tx.try_send((Arc::clone(&group), body)) {
+            Ok(()) => true,
+            Err(e) => {
+                if let Some(n) = conn.queued.lock().get_mut(&group) {
+                    *n = n.saturating_sub(1);
+                }
+                match e {
+                    mpsc::error::TrySendError::Full(_) => full(),
+                    mpsc::error::TrySendError::Closed(_) => false,
+                }
+            }
         }
     }
 
@@ -384,7 +416,7 @@ impl Network {
             return false;
         };
         match self.inner.peers.read().get(to) {
-            Some(conn) => self.inner.queue(conn, module, body),
+            Some(conn) => self.inner.queue(conn, group, module, body),
             None => false,
         }
     }
@@ -395,7 +427,7 @@ impl Network {
             return;
         };
         for conn in self.inner.peers.read().values() {
-            self.inner.queue(conn, module, body.clone());
+            self.inner.queue(conn, group, module, body.clone());
         }
     }
 

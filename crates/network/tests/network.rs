@@ -372,3 +372,34 @@ async fn a_gossip_flood_does_not_crowd_out_consensus() {
         recv(&mut votes).await;
     }
 }
+
+/// One group flooding its gossip to a peer takes at most half the bulk lane: another
+/// group's gossip still gets through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flooded_group_leaves_room_for_another() {
+    let env = Env::new();
+    let ca = env.ca("chain-ca", "agency-a");
+    let kind = SuiteKind::Secp256k1Keccak;
+    let specs: Vec<_> =
+        (0..2).map(|i| env.node(&ca.agency, &format!("node{i}"), kind, &[&ca])).collect();
+    let n0 = specs[0].start(&[]).await;
+    let n1 = specs[1].start(&[n0.local_addr()]).await;
+    wait_connected(&n0, 1).await;
+    wait_connected(&n1, 1).await;
+    let _flood = n1.register("g2", Module::TxGossip);
+    let mut calm = n1.register("g1", Module::TxGossip);
+    let blob = Bytes::from(vec![0u8; 16 * 1024]);
+    for _ in 0..20_000 {
+        n0.send(&n1.node_id(), "g2", Module::TxGossip, blob.clone());
+    }
+    assert!(n0.stats().dropped_outbound > 0, "the flood did overflow its share");
+    for i in 0..100u32 {
+        assert!(
+            n0.send(&n1.node_id(), "g1", Module::TxGossip, Bytes::from(i.to_be_bytes().to_vec())),
+            "group g1's frame {i} found no room"
+        );
+    }
+    for _ in 0..100 {
+        recv(&mut calm).await;
+    }
+}
