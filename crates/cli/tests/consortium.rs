@@ -33,6 +33,15 @@ fn chain_flags(sm: bool) -> Vec<&'static str> {
     flags
 }
 
+/// Builds an `n`-node chain in a temp dir with `flags` and starts every node.
+fn start_chain(n: u16, flags: &[&str]) -> (tempfile::TempDir, std::path::PathBuf, Vec<TestNode>) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("chain");
+    build_consortium(&dir, n, flags);
+    let nodes = (0..n as usize).map(|k| TestNode::start_node(&dir, k)).collect();
+    (tmp, dir, nodes)
+}
+
 fn head(rt: &Runtime, url: &str) -> Option<u64> {
     head_in(rt, url, "group0")
 }
@@ -209,11 +218,8 @@ fn wait_converged_in(rt: &Runtime, nodes: &[&TestNode], group: &str, secs: u64) 
 
 fn crash_and_catch_up(sm: bool) {
     let _serial = serial();
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("chain");
-    build_consortium(&dir, 4, &chain_flags(sm));
+    let (_tmp, dir, mut nodes) = start_chain(4, &chain_flags(sm));
     let rt = runtime();
-    let mut nodes: Vec<TestNode> = (0..4).map(|k| TestNode::start_node(&dir, k)).collect();
     let url3 = nodes[3].url();
     // Every node links to the three others (getPeers, net_peerCount).
     let peers = |url: &str| {
@@ -291,11 +297,8 @@ fn four_nodes_survive_one_crash_halt_at_two_and_catch_up_sm() {
 #[test]
 fn twenty_rounds_of_kill_nine_lose_no_acknowledged_tx() {
     let _serial = serial();
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("chain");
-    build_consortium(&dir, 4, &chain_flags(false));
+    let (_tmp, dir, mut nodes) = start_chain(4, &chain_flags(false));
     let rt = runtime();
-    let mut nodes: Vec<TestNode> = (0..4).map(|k| TestNode::start_node(&dir, k)).collect();
     let key = Arc::new(KeyPair::generate(SuiteKind::Secp256k1Keccak));
     let (token, input) = deploy_token(&rt, &nodes[0].url(), &key);
     let seen: Seen = Arc::default();
@@ -394,11 +397,8 @@ fn add_node(dir: &Path) -> usize {
 
 fn admission_and_membership(sm: bool) {
     let _serial = serial();
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("chain");
-    build_consortium(&dir, 4, &chain_flags(sm));
+    let (tmp, dir, mut nodes) = start_chain(4, &chain_flags(sm));
     let rt = runtime();
-    let mut nodes: Vec<TestNode> = (0..4).map(|k| TestNode::start_node(&dir, k)).collect();
     let new = add_node(&dir);
     assert_eq!(new, 4);
     // Another chain may reuse this chain's CA (`--ca`): its agency is signed by it.
@@ -517,26 +517,18 @@ fn admission_and_membership(sm: bool) {
         client.send_and_wait(&key, TxRequest::call(token, input.clone())).await.unwrap();
     });
     // A member now: it syncs the group.
-    let target = head(&rt, &url0).unwrap();
-    wait_until(
-        "node4 synced as an observer",
-        90,
-        || head(&rt, &n4.url()).unwrap_or(0) >= target,
-        || all_logs(&nodes),
-    );
+    let catches_up = |what: &str| {
+        let target = head(&rt, &url0).unwrap();
+        wait_until(what, 90, || head(&rt, &n4.url()).unwrap_or(0) >= target, || all_logs(&nodes));
+    };
+    catches_up("node4 synced as an observer");
     // A tx sent to the observer is gossiped to the sealers and committed.
     rt.block_on(async {
         let client = Client::connect(n4.url(), "group0").await.unwrap();
         let r = client.send_and_wait(&key, TxRequest::call(token, input.clone())).await.unwrap();
         assert_eq!(r.status, 0);
     });
-    let target = head(&rt, &url0).unwrap();
-    wait_until(
-        "observer follows",
-        60,
-        || head(&rt, &n4.url()).unwrap_or(0) >= target,
-        || all_logs(&nodes),
-    );
+    catches_up("observer follows");
 
     // Promoted to sealer, it votes: with node0 down, 4 of 5 sealers are needed, node4 among them.
     rt.block_on(async {
@@ -617,13 +609,10 @@ fn admission_refusals_rotation_and_an_observer_promoted_sm() {
 #[test]
 fn a_group_that_loses_its_quorum_does_not_stall_another() {
     let _serial = serial();
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("chain");
     let mut flags = chain_flags(false);
     flags.extend(["--group", "group0=0-3", "--group", "group1=2-5"]);
-    build_consortium(&dir, 6, &flags);
+    let (_tmp, dir, mut nodes) = start_chain(6, &flags);
     let rt = runtime();
-    let mut nodes: Vec<TestNode> = (0..6).map(|k| TestNode::start_node(&dir, k)).collect();
     let (url0, url2, url5) = (nodes[0].url(), nodes[2].url(), nodes[5].url());
     let key = Arc::new(KeyPair::generate(SuiteKind::Secp256k1Keccak));
     let (token0, input0) = deploy_token_in(&rt, &url0, "group0", &key);
@@ -742,11 +731,8 @@ fn admin(node: &TestNode, command: &str) -> String {
 #[test]
 fn a_group_created_at_run_time_stops_and_recovers_intact() {
     let _serial = serial();
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("chain");
-    build_consortium(&dir, 4, &chain_flags(false));
+    let (tmp, dir, mut nodes) = start_chain(4, &chain_flags(false));
     let rt = runtime();
-    let mut nodes: Vec<TestNode> = (0..4).map(|k| TestNode::start_node(&dir, k)).collect();
     // group2's genesis: the same sealers as group0, its own id and Ethereum chain id.
     let mut genesis: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("genesis.json")).unwrap()).unwrap();

@@ -35,6 +35,18 @@ pub struct PbftConfig {
 
 type Votes = BTreeMap<NodeIndex, Bytes>;
 
+/// Whether `from` already voted in `view` for a digest other than `digest`.
+fn voted_otherwise(
+    votes: &BTreeMap<(u64, B256), Votes>,
+    from: NodeIndex,
+    view: u64,
+    digest: &B256,
+) -> bool {
+    votes
+        .range((view, B256::ZERO)..=(view, B256::repeat_byte(0xff)))
+        .any(|((_, d), v)| d != digest && v.contains_key(&from))
+}
+
 /// Per-height state, dropped when the height is decided.
 #[derive(Default)]
 struct Round {
@@ -488,29 +500,14 @@ impl Pbft {
             return;
         }
         if height > self.height {
-            let carries_payload = matches!(
-                message,
-                Message::PrePrepare { .. }
-                    | Message::NewView { .. }
-                    | Message::Decided(_)
-                    | Message::Committed { .. }
-            );
             let (mut count, mut payloads) = (0, 0);
-            for (f, m) in &self.future {
-                if *f == from {
-                    count += 1;
-                    payloads += matches!(
-                        m,
-                        Message::PrePrepare { .. }
-                            | Message::NewView { .. }
-                            | Message::Decided(_)
-                            | Message::Committed { .. }
-                    ) as usize;
-                }
+            for (_, m) in self.future.iter().filter(|(f, _)| *f == from) {
+                count += 1;
+                payloads += m.carries_payload() as usize;
             }
             if self.future.len() < MAX_FUTURE
                 && count < MAX_FUTURE_PER_PEER
-                && (!carries_payload || payloads < MAX_FUTURE_PAYLOADS_PER_PEER)
+                && (!message.carries_payload() || payloads < MAX_FUTURE_PAYLOADS_PER_PEER)
             {
                 self.future.push((from, message));
             }
@@ -551,12 +548,7 @@ impl Pbft {
                 }
                 // One prepare per peer and view: a second (for another digest) is a double
                 // vote and only costs memory.
-                if self
-                    .round
-                    .prepares
-                    .iter()
-                    .any(|((v, d), votes)| *v == view && *d != digest && votes.contains_key(&from))
-                {
+                if voted_otherwise(&self.round.prepares, from, view, &digest) {
                     return;
                 }
                 self.round.prepares.entry((view, digest)).or_default().insert(from, sig);
@@ -570,12 +562,7 @@ impl Pbft {
                 ) {
                     return;
                 }
-                if self
-                    .round
-                    .commits
-                    .iter()
-                    .any(|((v, d), votes)| *v == view && *d != digest && votes.contains_key(&from))
-                {
+                if voted_otherwise(&self.round.commits, from, view, &digest) {
                     return;
                 }
                 self.round.commits.entry((view, digest)).or_default().insert(from, sig);

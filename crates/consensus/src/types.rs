@@ -154,6 +154,17 @@ pub enum Message {
 }
 
 impl Message {
+    /// Whether it carries a proposal payload (up to a block), not just a vote.
+    pub fn carries_payload(&self) -> bool {
+        matches!(
+            self,
+            Message::PrePrepare { .. }
+                | Message::NewView { .. }
+                | Message::Decided(_)
+                | Message::Committed { .. }
+        )
+    }
+
     pub fn height(&self) -> u64 {
         match self {
             Message::PrePrepare { height, .. }

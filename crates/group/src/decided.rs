@@ -264,27 +264,30 @@ impl Group {
         &self,
         raw: &[Bytes],
     ) -> std::result::Result<Vec<VerifiedTx>, BlockRejected> {
-        let suite = &*self.suite;
-        let web3_chain_id = self.pool.eth_chain_id();
         raw.par_iter()
             .map(|bytes| {
                 let tx = Transaction::decode(bytes)
                     .map_err(|e| BlockRejected::Invalid(format!("undecodable tx: {e}")))?;
-                let hash = tx.hash(suite);
-                // A native tx's hash does not cover its signature: reuse the pool's check
-                // only for the very same tx, never for another signature over the same fields.
-                let verified = match self.pool.get(&hash) {
-                    Some(known) if known.tx == tx => VerifiedTx::clone(&known),
-                    _ => tx
-                        .verify(suite)
-                        .map_err(|e| BlockRejected::Invalid(format!("tx {hash}: {e}")))?,
-                };
-                verified
-                    .check_destination(self.chain_id(), self.id(), web3_chain_id)
-                    .map_err(|e| BlockRejected::Invalid(format!("tx {hash}: {e}")))?;
-                Ok(verified)
+                self.verify_block_tx(tx)
             })
             .collect()
+    }
+
+    /// One tx of a block: its signature (the pool's check reused for the very same tx) and
+    /// its destination.
+    fn verify_block_tx(&self, tx: Transaction) -> std::result::Result<VerifiedTx, BlockRejected> {
+        let suite = &*self.suite;
+        let hash = tx.hash(suite);
+        // A native tx's hash does not cover its signature: reuse the pool's check only for
+        // the very same tx, never for another signature over the same fields.
+        let verified = match self.pool.get(&hash) {
+            Some(known) if known.tx == tx => VerifiedTx::clone(&known),
+            _ => tx.verify(suite).map_err(|e| BlockRejected::Invalid(format!("tx {hash}: {e}")))?,
+        };
+        verified
+            .check_destination(self.chain_id(), self.id(), self.pool.eth_chain_id())
+            .map_err(|e| BlockRejected::Invalid(format!("tx {hash}: {e}")))?;
+        Ok(verified)
     }
 
     /// Replay checks against the ledger at `head`: no tx committed before or twice in the
@@ -459,12 +462,17 @@ impl Group {
             return Err(BlockRejected::NotNext { number: block.header.number, head: head.number });
         }
         self.verify_certificate(&block.header, certificate)?;
-        let raw: Vec<Bytes> = block.txs.iter().map(|t| Bytes::from(t.encode())).collect();
-        let txs = self.verify_block_txs(&raw)?;
+        // Already decoded: verify each tx as it is (no encode/decode round trip).
+        let txs = block
+            .txs
+            .par_iter()
+            .map(|t| self.verify_block_tx(t.clone()))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let encodings: Vec<Vec<u8>> = block.txs.iter().map(|t| t.encode()).collect();
         let mut header = block.header.clone();
         let hashes: Vec<B256> = txs.iter().map(|t| t.hash).collect();
         header.tx_root = Block::tx_root(&*self.suite, &hashes);
-        header.extra_data = Block::tx_bytes_root(&*self.suite, raw.iter().map(|t| t.as_ref()));
+        header.extra_data = Block::tx_bytes_root(&*self.suite, encodings.iter().map(Vec::as_slice));
         let executed = self.execute_checked(&CheckedBlock { header, txs })?;
         if executed.hash != certificate.block_hash {
             return Err(BlockRejected::Invalid(format!(

@@ -342,19 +342,24 @@ async fn dialing_own_address_is_refused_and_stops() {
     assert!(a.connected().is_empty());
 }
 
+/// Two nodes with certificates from one CA, linked to each other.
+async fn linked_pair(env: &Env) -> (Network, Network) {
+    let ca = env.ca("chain-ca", "agency-a");
+    let specs: Vec<_> =
+        (0..2).map(|i| env.node(&ca.agency, &format!("node{i}"), SECP, &[&ca])).collect();
+    let n0 = specs[0].start(&[]).await;
+    let n1 = specs[1].start(&[n0.local_addr()]).await;
+    wait_connected(&n0, 1).await;
+    wait_connected(&n1, 1).await;
+    (n0, n1)
+}
+
 /// Consensus frames have their own lane: a gossip flood from another group that overflows
 /// the bulk queue does not crowd out a single vote.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_gossip_flood_does_not_crowd_out_consensus() {
     let env = Env::new();
-    let ca = env.ca("chain-ca", "agency-a");
-    let kind = SuiteKind::Secp256k1Keccak;
-    let specs: Vec<_> =
-        (0..2).map(|i| env.node(&ca.agency, &format!("node{i}"), kind, &[&ca])).collect();
-    let n0 = specs[0].start(&[]).await;
-    let n1 = specs[1].start(&[n0.local_addr()]).await;
-    wait_connected(&n0, 1).await;
-    wait_connected(&n1, 1).await;
+    let (n0, n1) = linked_pair(&env).await;
     let mut votes = n1.register("g1", Module::Consensus);
     let _gossip = n1.register("g2", Module::TxGossip);
     let blob = Bytes::from(vec![0u8; 16 * 1024]);
@@ -378,14 +383,7 @@ async fn a_gossip_flood_does_not_crowd_out_consensus() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flooded_group_leaves_room_for_another() {
     let env = Env::new();
-    let ca = env.ca("chain-ca", "agency-a");
-    let kind = SuiteKind::Secp256k1Keccak;
-    let specs: Vec<_> =
-        (0..2).map(|i| env.node(&ca.agency, &format!("node{i}"), kind, &[&ca])).collect();
-    let n0 = specs[0].start(&[]).await;
-    let n1 = specs[1].start(&[n0.local_addr()]).await;
-    wait_connected(&n0, 1).await;
-    wait_connected(&n1, 1).await;
+    let (n0, n1) = linked_pair(&env).await;
     let _flood = n1.register("g2", Module::TxGossip);
     let mut calm = n1.register("g1", Module::TxGossip);
     let blob = Bytes::from(vec![0u8; 16 * 1024]);
