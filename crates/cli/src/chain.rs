@@ -243,6 +243,7 @@ fn node_config(
             admin_listen: Some("127.0.0.1:0".into()),
         },
         p2p,
+        execution: Default::default(),
         sealer: aurum_node::SealerSection {
             min_seal_interval_ms: args.min_seal_ms,
             ..Default::default()

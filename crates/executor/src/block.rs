@@ -13,6 +13,7 @@ use revm::handler::EthFrame;
 use revm::handler::instructions::EthInstructions;
 use revm::interpreter::interpreter::EthInterpreter;
 use revm::primitives::hardfork::SpecId;
+use revm::state::EvmState;
 
 pub(crate) type AurumEvm<'a> = Evm<
     AurumCtx<'a>,
@@ -56,7 +57,11 @@ pub(crate) fn effective_gas_limit(tx_limit: u64, cap: u64) -> u64 {
     if tx_limit == 0 { cap } else { tx_limit.min(cap) }
 }
 
-fn db<'e, 'a>(evm: &'e mut AurumEvm<'a>) -> &'e mut StateDb<'a> {
+pub(crate) fn db_ref<'e, 'a>(evm: &'e AurumEvm<'a>) -> &'e StateDb<'a> {
+    &evm.ctx.journaled_state.database
+}
+
+pub(crate) fn db<'e, 'a>(evm: &'e mut AurumEvm<'a>) -> &'e mut StateDb<'a> {
     &mut evm.ctx.journaled_state.database
 }
 
@@ -70,29 +75,68 @@ fn refused(status: TxStatus, message: String) -> Receipt {
     }
 }
 
+/// What a transaction changes, held apart from the view it ran on until [`apply`] folds
+/// it into the block (at once when serial; after validation when speculative).
+pub(crate) enum Effects {
+    None,
+    /// Refused before the EVM ran: the sender's nonce is still consumed.
+    BumpNonce(Address),
+    Evm {
+        state: EvmState,
+        /// The precompile writes the shadow account's slots index.
+        tx_writes: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    },
+}
+
 /// Executes one transaction and folds its effects into the block view.
 pub(crate) fn execute_tx(
     evm: &mut AurumEvm<'_>,
     block: &BlockContext,
     tx: &VerifiedTx,
 ) -> Result<Receipt, ExecError> {
+    let (receipt, effects) = run_tx(evm, block, tx)?;
+    apply(db(evm), effects).map_err(|e| e.0)?;
+    Ok(receipt)
+}
+
+/// Folds a transaction's effects into the block view.
+pub(crate) fn apply(db: &mut StateDb<'_>, effects: Effects) -> Result<(), DbError> {
+    match effects {
+        Effects::None => Ok(()),
+        Effects::BumpNonce(sender) => db.bump_nonce(sender),
+        Effects::Evm { state, tx_writes } => {
+            db.tx_writes = tx_writes;
+            db.fold(state);
+            Ok(())
+        }
+    }
+}
+
+/// Executes one transaction over the EVM's view without changing that view: reads are
+/// cached, the effects come back.
+pub(crate) fn run_tx(
+    evm: &mut AurumEvm<'_>,
+    block: &BlockContext,
+    tx: &VerifiedTx,
+) -> Result<(Receipt, Effects), ExecError> {
     db(evm).begin_tx();
     let sender = tx.sender;
     let nonce = db(evm).account(sender).map_err(|e| e.0)?.map_or(0, |a| a.nonce);
     if let Some(expected) = tx.eth_nonce()
         && expected != nonce
     {
-        return Ok(refused(
+        let receipt = refused(
             TxStatus::NonceMismatch,
             format!("nonce {expected} is not the account's next nonce {nonce}"),
-        ));
+        );
+        return Ok((receipt, Effects::None));
     }
     if !block.balances_enabled && !tx.value().is_zero() {
-        db(evm).bump_nonce(sender).map_err(|e| e.0)?;
-        return Ok(refused(
+        let receipt = refused(
             TxStatus::ValueTransferRefused,
             "value transfers are disabled on this chain (feature_balance is off)".into(),
-        ));
+        );
+        return Ok((receipt, Effects::BumpNonce(sender)));
     }
     let env = TxEnv {
         caller: sender,
@@ -110,18 +154,17 @@ pub(crate) fn execute_tx(
     let result = match result {
         Ok(r) => r,
         Err(EVMError::Transaction(e)) => {
-            db(evm).bump_nonce(sender).map_err(|e| e.0)?;
             let status = match e {
                 InvalidTransaction::LackOfFundForMaxFee { .. } => TxStatus::ValueTransferRefused,
                 _ => TxStatus::InvalidTx,
             };
-            return Ok(refused(status, e.to_string()));
+            return Ok((refused(status, e.to_string()), Effects::BumpNonce(sender)));
         }
         Err(e) => return Err(engine_error(db(evm), e)),
     };
     let hint = db(evm).status_hint;
-    db(evm).fold(state);
-    Ok(receipt(result, hint.map(hint_status)))
+    let tx_writes = std::mem::take(&mut db(evm).tx_writes);
+    Ok((receipt(result, hint.map(hint_status)), Effects::Evm { state, tx_writes }))
 }
 
 /// Maps a non-input EVM failure to the executor's error, preferring the state error a

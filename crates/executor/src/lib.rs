@@ -13,6 +13,10 @@
 //!   nonces are checked at admission, run with the account's current one) and the
 //!   `feature_balance` switch.
 //!
+//! Parallelism ([`ExecMode`], `parallel.rs`): transactions are speculated on a thread pool
+//! and committed in block order, a speculative result kept only if nothing it read changed
+//! since its snapshot; so every mode's receipts and diff are the serial ones, byte for byte.
+//!
 //! Determinism: nothing that depends on hash-map iteration order reaches a receipt or the
 //! diff (the diff is a `BTreeMap`); executing the same block twice gives identical bytes.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
@@ -20,6 +24,7 @@
 mod block;
 mod code_cache;
 mod diff;
+mod parallel;
 pub mod precompiles;
 mod state_db;
 
@@ -32,16 +37,25 @@ use state_db::StateDb;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+pub use parallel::{ExecMode, ParallelStats};
 pub use precompiles::consensus::{
     CODE_INVALID_NODE_ID, CODE_INVALID_WEIGHT, CODE_LAST_SEALER, CODE_NODE_NOT_EXIST,
+};
+pub use precompiles::dag_transfer::{
+    CODE_BALANCE_OVERFLOW, CODE_INSUFFICIENT_BALANCE, CODE_INVALID_USER_NAME, CODE_USER_EXISTS,
+    CODE_USER_NOT_FOUND,
+};
+pub use precompiles::parallel_config::{
+    CODE_INVALID_CRITICAL_SIZE, CODE_INVALID_FUNCTION, selector_of,
 };
 pub use precompiles::system_config::{
     CODE_INVALID_CONFIGURATION_VALUES, validate as validate_system_config,
 };
 pub use precompiles::table_manager::{table_address, table_path};
 pub use precompiles::{
-    CONSENSUS_ADDRESS, CRYPTO_ADDRESS, KV_TABLE_ADDRESS, PLATFORM_PRECOMPILES,
-    SYSTEM_CONFIG_ADDRESS, TABLE_ADDRESS, TABLE_MANAGER_ADDRESS,
+    CONSENSUS_ADDRESS, CRYPTO_ADDRESS, DAG_TRANSFER_ADDRESS, KV_TABLE_ADDRESS,
+    PARALLEL_CONFIG_ADDRESS, PLATFORM_PRECOMPILES, SYSTEM_CONFIG_ADDRESS, TABLE_ADDRESS,
+    TABLE_MANAGER_ADDRESS,
 };
 
 /// What a block's execution depends on besides the parent state and its transactions.
@@ -94,13 +108,16 @@ pub enum ExecError {
     Evm(String),
 }
 
-/// Executes blocks and calls. Cheap to share: holds the crypto suites and a cache of
-/// analysed contract code (immutable by hash, so valid across blocks).
+/// Executes blocks and calls. Cheap to share: holds the crypto suites, a cache of
+/// analysed contract code (immutable by hash, so valid across blocks) and the thread pool
+/// parallel execution speculates on.
 #[derive(Debug, Clone)]
 pub struct Executor {
     suite: Arc<dyn CryptoSuite>,
     sm: Arc<dyn CryptoSuite>,
     code_cache: Arc<CodeCache>,
+    mode: ExecMode,
+    pool: Option<Arc<rayon::ThreadPool>>,
 }
 
 impl Executor {
@@ -110,7 +127,42 @@ impl Executor {
         } else {
             aurum_crypto::suite(SuiteKind::Sm2Sm3)
         };
-        Self { suite, sm, code_cache: Arc::new(CodeCache::default()) }
+        Self {
+            suite,
+            sm,
+            code_cache: Arc::new(CodeCache::default()),
+            mode: ExecMode::Serial,
+            pool: None,
+        }
+    }
+
+    /// Executes blocks in `mode` on `threads` threads (0: one per core). One thread, or
+    /// [`ExecMode::Serial`], executes serially.
+    pub fn with_parallelism(mut self, mode: ExecMode, threads: usize) -> Result<Self, String> {
+        let threads = if threads == 0 {
+            std::thread::available_parallelism().map_or(1, usize::from)
+        } else {
+            threads
+        };
+        self.mode = mode;
+        self.pool = None;
+        if mode != ExecMode::Serial && threads > 1 {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .thread_name(|i| format!("aurum-exec-{i}"))
+                .build()
+                .map_err(|e| format!("cannot start {threads} execution threads: {e}"))?;
+            self.pool = Some(Arc::new(pool));
+        }
+        Ok(self)
+    }
+
+    /// The execution mode and thread count blocks run with.
+    pub fn parallelism(&self) -> (ExecMode, usize) {
+        match &self.pool {
+            Some(pool) => (self.mode, pool.current_num_threads()),
+            None => (ExecMode::Serial, 1),
+        }
     }
 
     /// The chain's crypto suite.
@@ -134,17 +186,44 @@ impl Executor {
         ctx: &BlockContext,
         txs: &[VerifiedTx],
     ) -> Result<ExecutedBlock, ExecError> {
+        self.execute_block_with_stats(state, ctx, txs).map(|(block, _)| block)
+    }
+
+    /// [`Executor::execute_block`], also saying how much of it ran in parallel.
+    pub fn execute_block_with_stats(
+        &self,
+        state: &dyn StateReader,
+        ctx: &BlockContext,
+        txs: &[VerifiedTx],
+    ) -> Result<(ExecutedBlock, ParallelStats), ExecError> {
         let db = StateDb::new(state, Arc::clone(&self.code_cache), &ctx.block_hashes);
-        let mut evm = block::build_evm(db, ctx, self.env(ctx));
-        let mut receipts = Vec::with_capacity(txs.len());
-        let mut gas_used = 0u64;
-        for tx in txs {
-            let receipt = block::execute_tx(&mut evm, ctx, tx)?;
-            gas_used = gas_used.saturating_add(receipt.gas_used);
-            receipts.push(receipt);
-        }
+        let env = self.env(ctx);
+        let mut evm = block::build_evm(db, ctx, env.clone());
+        let (receipts, stats) = match &self.pool {
+            Some(pool) if self.mode != ExecMode::Serial && txs.len() > 1 => {
+                let mut keys = Vec::with_capacity(txs.len());
+                for tx in txs {
+                    let declared = match self.mode {
+                        ExecMode::Optimistic => None,
+                        _ => parallel::declared_keys(block::db(&mut evm), tx)?,
+                    };
+                    keys.push(declared);
+                }
+                let plan = parallel::Plan::build(txs, keys, self.mode);
+                parallel::execute(&mut evm, ctx, &env, txs, &plan, pool)?
+            }
+            _ => {
+                let mut receipts = Vec::with_capacity(txs.len());
+                for tx in txs {
+                    receipts.push(block::execute_tx(&mut evm, ctx, tx)?);
+                }
+                let stats = ParallelStats { direct: txs.len(), ..Default::default() };
+                (receipts, stats)
+            }
+        };
+        let gas_used = receipts.iter().fold(0u64, |sum, r| sum.saturating_add(r.gas_used));
         let diff = evm.ctx.journaled_state.database.build_diff()?;
-        Ok(ExecutedBlock { receipts, diff, gas_used })
+        Ok((ExecutedBlock { receipts, diff, gas_used }, stats))
     }
 
     /// A read-only call (eth_call / native call) against `state`: nothing is persisted.

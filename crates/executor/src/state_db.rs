@@ -53,8 +53,24 @@ pub(crate) enum StatusHint {
     PrecompileError,
 }
 
+/// What a speculative transaction read from the state below it (the block's committed
+/// view, then storage), with the values it saw: validation checks the keys, and a valid
+/// result's values seed the block's caches exactly as a serial run would have.
+#[derive(Default)]
+pub(crate) struct ReadSet {
+    pub accounts: Vec<(Address, Option<EvmAccountInfo>)>,
+    pub slots: Vec<(Address, B256, U256)>,
+    pub raw: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    /// Prefixes scanned.
+    pub scans: Vec<Vec<u8>>,
+}
+
 pub(crate) struct StateDb<'a> {
     reader: &'a dyn StateReader,
+    /// A speculative view reads through the block's view as of its round (never writes it).
+    base: Option<&'a StateDb<'a>>,
+    /// Recorded only in speculative views.
+    pub(crate) reads: Option<ReadSet>,
     block_hashes: &'a BTreeMap<u64, B256>,
     code_cache: Arc<CodeCache>,
     /// Current (post previous txs) account info; `None` = absent.
@@ -85,6 +101,8 @@ impl<'a> StateDb<'a> {
     ) -> Self {
         Self {
             reader,
+            base: None,
+            reads: None,
             block_hashes,
             code_cache,
             accounts: AddressMap::default(),
@@ -98,6 +116,31 @@ impl<'a> StateDb<'a> {
             tx_writes: Vec::new(),
             precompile_failure: None,
             status_hint: None,
+        }
+    }
+
+    /// A speculative view over `base` (the block's view between two of its transactions)
+    /// that records what it reads.
+    pub(crate) fn speculative(base: &'a StateDb<'a>) -> Self {
+        let mut db = Self::new(base.reader, Arc::clone(&base.code_cache), base.block_hashes);
+        db.base = Some(base);
+        db.reads = Some(ReadSet::default());
+        db
+    }
+
+    /// Seeds the caches with what a validated speculative run read (values still current,
+    /// so this is what a serial run would have cached); entries already cached win.
+    pub(crate) fn absorb(&mut self, reads: ReadSet) {
+        for (address, info) in reads.accounts {
+            self.accounts.entry(address).or_insert(info);
+        }
+        for (address, slot, value) in reads.slots {
+            self.storage.entry(address).or_default().slots.entry(slot).or_insert(value);
+        }
+        for (key, value) in reads.raw {
+            if !self.raw_overlay.contains_key(&key) {
+                self.raw_cache.entry(key).or_insert(value);
+            }
         }
     }
 
@@ -117,7 +160,13 @@ impl<'a> StateDb<'a> {
         if let Some(info) = self.accounts.get(&address) {
             return Ok(info.clone());
         }
-        let info = self.load_account(&address)?;
+        let info = match self.base.and_then(|b| b.accounts.get(&address)) {
+            Some(info) => info.clone(),
+            None => self.load_account(&address)?,
+        };
+        if let Some(reads) = &mut self.reads {
+            reads.accounts.push((address, info.clone()));
+        }
         self.accounts.insert(address, info.clone());
         Ok(info)
     }
@@ -151,6 +200,9 @@ impl<'a> StateDb<'a> {
         if let Some(code) = self.new_code.get(&hash) {
             return Ok(code.clone());
         }
+        if let Some(code) = self.base.and_then(|b| b.new_code.get(&hash)) {
+            return Ok(code.clone());
+        }
         if let Some(code) = self.code_cache.get(&hash) {
             return Ok(code);
         }
@@ -169,7 +221,15 @@ impl<'a> StateDb<'a> {
         if let Some(v) = self.storage.get(&address).and_then(|s| s.slots.get(&key)) {
             return Ok(*v);
         }
+        let base = self.base.map(|b| {
+            let cached = b.storage.get(&address).and_then(|s| s.slots.get(&key)).copied();
+            (cached, b.wiped.contains(&address))
+        });
         let value = if self.wiped.contains(&address) {
+            U256::ZERO
+        } else if let Some((Some(value), _)) = base {
+            value
+        } else if let Some((None, true)) = base {
             U256::ZERO
         } else {
             match self.reader.get(&state::storage_key(&address, &index))? {
@@ -184,6 +244,11 @@ impl<'a> StateDb<'a> {
                 }
             }
         };
+        if let Some(reads) = &mut self.reads
+            && !self.wiped.contains(&address)
+        {
+            reads.slots.push((address, key, value));
+        }
         self.storage.entry(address).or_default().slots.insert(key, value);
         Ok(value)
     }
@@ -196,7 +261,14 @@ impl<'a> StateDb<'a> {
         if let Some(v) = self.raw_cache.get(key) {
             return Ok(v.clone());
         }
-        let v = self.reader.get(key)?;
+        let below = self.base.and_then(|b| b.raw_overlay.get(key).or_else(|| b.raw_cache.get(key)));
+        let v = match below {
+            Some(v) => v.clone(),
+            None => self.reader.get(key)?,
+        };
+        if let Some(reads) = &mut self.reads {
+            reads.raw.push((key.to_vec(), v.clone()));
+        }
         self.raw_cache.insert(key.to_vec(), v.clone());
         Ok(v)
     }
@@ -206,23 +278,34 @@ impl<'a> StateDb<'a> {
         &mut self,
         prefix: &[u8],
     ) -> Result<BTreeMap<Vec<u8>, Vec<u8>>, DbError> {
-        let base = match self.scan_cache.get(prefix) {
-            Some(rows) => Arc::clone(rows),
+        if let Some(reads) = &mut self.reads {
+            reads.scans.push(prefix.to_vec());
+        }
+        let cached = self
+            .scan_cache
+            .get(prefix)
+            .or_else(|| self.base.and_then(|b| b.scan_cache.get(prefix)))
+            .map(Arc::clone);
+        let parent = match cached {
+            Some(rows) => rows,
             None => {
                 let rows = Arc::new(self.reader.scan_prefix(prefix, 0)?);
                 self.scan_cache.insert(prefix.to_vec(), Arc::clone(&rows));
                 rows
             }
         };
-        let mut out: BTreeMap<Vec<u8>, Vec<u8>> = base.iter().cloned().collect();
-        for (k, v) in self.raw_overlay.range(prefix.to_vec()..) {
-            if !k.starts_with(prefix) {
-                break;
+        let mut out: BTreeMap<Vec<u8>, Vec<u8>> = parent.iter().cloned().collect();
+        let overlays = self.base.map(|b| &b.raw_overlay).into_iter().chain([&self.raw_overlay]);
+        for overlay in overlays {
+            for (k, v) in overlay.range(prefix.to_vec()..) {
+                if !k.starts_with(prefix) {
+                    break;
+                }
+                match v {
+                    Some(v) => out.insert(k.clone(), v.clone()),
+                    None => out.remove(k),
+                };
             }
-            match v {
-                Some(v) => out.insert(k.clone(), v.clone()),
-                None => out.remove(k),
-            };
         }
         Ok(out)
     }

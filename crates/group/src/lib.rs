@@ -8,6 +8,7 @@
 
 use alloy_primitives::{Address, B256, Bytes};
 use aurum_crypto::{CryptoSuite, KeyPair, PublicKey};
+pub use aurum_executor::ExecMode;
 use aurum_executor::{BlockContext, CallOutcome, ExecError, Executor};
 use aurum_ledger::{Genesis, Ledger, LedgerError};
 use aurum_primitives::block::{HEADER_VERSION, certificate_digest};
@@ -44,6 +45,8 @@ pub enum GroupError {
     BadConfig { key: String, value: String },
     #[error("block {0} is not in the ledger")]
     UnknownBlock(u64),
+    #[error("execution: {0}")]
+    Config(String),
 }
 
 pub type Result<T, E = GroupError> = std::result::Result<T, E>;
@@ -54,11 +57,20 @@ pub struct GroupOptions {
     /// A block is sealed at most this often, unless a full block is waiting.
     pub min_seal_interval: Duration,
     pub pool_capacity: usize,
+    /// How blocks execute (every mode gives the serial result) and on how many threads
+    /// (0: one per core).
+    pub exec_mode: ExecMode,
+    pub exec_threads: usize,
 }
 
 impl Default for GroupOptions {
     fn default() -> Self {
-        GroupOptions { min_seal_interval: Duration::from_millis(100), pool_capacity: 100_000 }
+        GroupOptions {
+            min_seal_interval: Duration::from_millis(100),
+            pool_capacity: 100_000,
+            exec_mode: ExecMode::Auto,
+            exec_threads: 0,
+        }
     }
 }
 
@@ -139,7 +151,11 @@ impl Group {
         Ok(Arc::new(Group {
             genesis,
             genesis_hash,
-            executor: Arc::new(Executor::new(Arc::clone(&suite))),
+            executor: Arc::new(
+                Executor::new(Arc::clone(&suite))
+                    .with_parallelism(options.exec_mode, options.exec_threads)
+                    .map_err(GroupError::Config)?,
+            ),
             ledger,
             pool,
             suite,

@@ -63,6 +63,8 @@ pub struct NodeConfig {
     #[serde(default)]
     pub p2p: P2pSection,
     #[serde(default)]
+    pub execution: ExecutionSection,
+    #[serde(default)]
     pub sealer: SealerSection,
     #[serde(default)]
     pub consensus: ConsensusSection,
@@ -185,6 +187,30 @@ impl Default for StorageSection {
     fn default() -> Self {
         StorageSection { sync: true }
     }
+}
+
+/// `[execution]`: how blocks execute. Every mode gives byte-identical results; they differ
+/// in speed only.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExecutionSection {
+    /// `auto` (declared conflicts as a DAG, the rest optimistically), `dag`, `optimistic`
+    /// or `serial`.
+    #[serde(default = "default_exec_mode")]
+    pub mode: String,
+    /// Execution threads per group (0: one per core).
+    #[serde(default)]
+    pub threads: usize,
+}
+
+impl Default for ExecutionSection {
+    fn default() -> Self {
+        ExecutionSection { mode: default_exec_mode(), threads: 0 }
+    }
+}
+
+fn default_exec_mode() -> String {
+    "auto".into()
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -312,6 +338,11 @@ impl Node {
         let options = GroupOptions {
             min_seal_interval: Duration::from_millis(config.sealer.min_seal_interval_ms),
             pool_capacity: config.sealer.pool_capacity,
+            exec_mode: config.execution.mode.parse().map_err(|e| NodeError::Config {
+                path: config_path.to_path_buf(),
+                reason: format!("[execution] mode: {e}"),
+            })?,
+            exec_threads: config.execution.threads,
         };
         let (mut network, mut watcher) = (None, None);
         if config.p2p.listen.is_some() {

@@ -19,6 +19,8 @@ pub mod tag {
     pub const TABLE_ROW: u8 = 0x05;
     pub const SYSTEM_CONFIG: u8 = 0x06;
     pub const CONSENSUS_NODES: u8 = 0x07;
+    pub const PARALLEL_FUNCTION: u8 = 0x08;
+    pub const DAG_USER: u8 = 0x09;
 }
 
 /// `0x01 || address` → [`AccountInfo`].
@@ -82,6 +84,23 @@ pub fn system_config_key(key: &str) -> Vec<u8> {
 /// The single key holding the consensus node list ([`ConsensusNodeList`]).
 pub fn consensus_nodes_key() -> Vec<u8> {
     vec![tag::CONSENSUS_NODES]
+}
+
+/// `0x08 || contract || selector` → a ParallelConfig declaration (owned by the executor).
+pub fn parallel_function_key(contract: &Address, selector: [u8; 4]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(25);
+    k.push(tag::PARALLEL_FUNCTION);
+    k.extend_from_slice(contract.as_slice());
+    k.extend_from_slice(&selector);
+    k
+}
+
+/// `0x09 || user name` → a DagTransfer balance (32-byte big-endian).
+pub fn dag_user_key(user: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(1 + user.len());
+    k.push(tag::DAG_USER);
+    k.extend_from_slice(user.as_bytes());
+    k
 }
 
 /// An account as stored. Code lives under [`code_key`]; `code_hash` is keccak256 of the

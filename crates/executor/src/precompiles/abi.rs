@@ -77,6 +77,28 @@ sol! {
     }
 
     /// 0x1009, the 3.0-rc KV interface: the table name is the first argument.
+    /// 0x1006 (2.x names; the `…Internal` names are what 2.x contracts compiled against).
+    interface IParallelConfig {
+        function registerParallelFunction(address contractAddress, string functionName,
+            uint256 criticalSize) external returns (int256);
+        function unregisterParallelFunction(address contractAddress, string functionName)
+            external returns (int256);
+        function registerParallelFunctionInternal(address contractAddress, string functionName,
+            uint256 criticalSize) external returns (int256);
+        function unregisterParallelFunctionInternal(address contractAddress, string functionName)
+            external returns (int256);
+    }
+
+    /// 0x100c.
+    interface IDagTransfer {
+        function userAdd(string user, uint256 balance) external returns (uint256);
+        function userSave(string user, uint256 balance) external returns (uint256);
+        function userDraw(string user, uint256 balance) external returns (uint256);
+        function userBalance(string user) external view returns (uint256, uint256);
+        function userTransfer(string user_a, string user_b, uint256 amount)
+            external returns (uint256);
+    }
+
     interface IKVTableLegacy {
         function createTable(string tableName, string keyField, string valueField)
             external returns (int32);

@@ -13,7 +13,9 @@ pub(crate) mod abi;
 pub(crate) mod call;
 pub(crate) mod consensus;
 pub(crate) mod crypto;
+pub(crate) mod dag_transfer;
 pub(crate) mod kv;
+pub(crate) mod parallel_config;
 pub(crate) mod system_config;
 pub(crate) mod table;
 pub(crate) mod table_manager;
@@ -42,14 +44,18 @@ pub const TABLE_MANAGER_ADDRESS: Address = address!("000000000000000000000000000
 pub const CONSENSUS_ADDRESS: Address = address!("0000000000000000000000000000000000001003");
 pub const KV_TABLE_ADDRESS: Address = address!("0000000000000000000000000000000000001009");
 pub const CRYPTO_ADDRESS: Address = address!("000000000000000000000000000000000000100a");
+pub const PARALLEL_CONFIG_ADDRESS: Address = address!("0000000000000000000000000000000000001006");
+pub const DAG_TRANSFER_ADDRESS: Address = address!("000000000000000000000000000000000000100c");
 /// Every platform precompile at a fixed address (tables opened by TableManager come on top).
-pub const PLATFORM_PRECOMPILES: [Address; 6] = [
+pub const PLATFORM_PRECOMPILES: [Address; 8] = [
     SYSTEM_CONFIG_ADDRESS,
     TABLE_ADDRESS,
     TABLE_MANAGER_ADDRESS,
     CONSENSUS_ADDRESS,
+    PARALLEL_CONFIG_ADDRESS,
     KV_TABLE_ADDRESS,
     CRYPTO_ADDRESS,
+    DAG_TRANSFER_ADDRESS,
 ];
 
 /// What the precompiles need to know about the block and the chain.
@@ -125,6 +131,8 @@ impl<'a> PrecompileProvider<AurumCtx<'a>> for AurumPrecompiles {
                 CONSENSUS_ADDRESS => consensus::run(&mut call, &input),
                 KV_TABLE_ADDRESS => kv::run_legacy(&mut call, &input),
                 CRYPTO_ADDRESS => crypto::run(&mut call, &input),
+                PARALLEL_CONFIG_ADDRESS => parallel_config::run(&mut call, &input),
+                DAG_TRANSFER_ADDRESS => dag_transfer::run(&mut call, &input),
                 TABLE_ADDRESS => Err(PcError::input(
                     "0x1001 is not callable in 3.x: get a table's address from \
                      TableManager(0x1002).openTable(path)",

@@ -1,0 +1,334 @@
+//! Parallel block execution whose result is, by construction, the serial one.
+//!
+//! Transactions commit strictly in block order into the block's view. What runs in
+//! parallel is *speculation*: a round runs a set of ready transactions at once, each over a
+//! read-only snapshot of the block's view as of the round's start ([`StateDb::speculative`]),
+//! recording every key it reads. When its turn comes, a speculative result is kept only if
+//! no transaction committed since its snapshot wrote any key it read (the snapshot it saw
+//! is then exactly the state serial execution gives it); otherwise it runs again, serially,
+//! on the block's view. Which transactions are speculated only changes the speed.
+//!
+//! Which transactions a round takes ([`Plan`]):
+//! - declared conflict keys (ParallelConfig functions, DagTransfer, a native tx's
+//!   `conflict_keys`) and the sender (its nonce) order transactions into a DAG: a
+//!   transaction is ready once every earlier one sharing a key has committed;
+//! - undeclared transactions are speculated optimistically, a window at a time that
+//!   shrinks when speculation keeps failing (a block of conflicting transactions then runs
+//!   serially, probing again now and then) and grows while it succeeds.
+
+use crate::block::{self, AurumEvm, Effects};
+use crate::precompiles::{DAG_TRANSFER_ADDRESS, PrecompileEnv, dag_transfer, parallel_config};
+use crate::state_db::{ReadSet, SHADOW, StateDb};
+use crate::{BlockContext, ExecError};
+use alloy_primitives::map::{AddressMap, HashMap};
+use alloy_primitives::{Address, B256};
+use aurum_primitives::state::parallel_function_key;
+use aurum_primitives::{Receipt, VerifiedTx};
+use rayon::prelude::*;
+use std::collections::BTreeMap;
+
+/// How a block's transactions are scheduled. Every mode gives byte-identical results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ExecMode {
+    /// One after the other.
+    Serial,
+    /// Declared conflict keys only: undeclared transactions run alone, as barriers.
+    Dag,
+    /// Speculate everything, ignoring declarations (senders still order their own txs).
+    Optimistic,
+    /// Declared transactions by their DAG, the others optimistically.
+    #[default]
+    Auto,
+}
+
+impl std::str::FromStr for ExecMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "serial" => Ok(Self::Serial),
+            "dag" => Ok(Self::Dag),
+            "optimistic" => Ok(Self::Optimistic),
+            "auto" => Ok(Self::Auto),
+            other => Err(format!(
+                "unknown execution mode {other:?} (expected serial, dag, optimistic or auto)"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for ExecMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Serial => "serial",
+            Self::Dag => "dag",
+            Self::Optimistic => "optimistic",
+            Self::Auto => "auto",
+        })
+    }
+}
+
+/// What a block's parallel execution did, for benchmarks and logs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ParallelStats {
+    /// Speculative results kept.
+    pub kept: usize,
+    /// Speculative results discarded and run again in order.
+    pub rerun: usize,
+    /// Run in order without speculation.
+    pub direct: usize,
+    /// Speculation rounds.
+    pub rounds: usize,
+}
+
+/// The scheduling plan of a block: for each transaction, the latest earlier transaction it
+/// must wait for, and whether its conflicts were declared.
+pub(crate) struct Plan {
+    pub after: Vec<Option<usize>>,
+    pub declared: Vec<bool>,
+}
+
+impl Plan {
+    /// `keys[j]`: the declared conflict keys of tx `j` (`None`: undeclared).
+    pub(crate) fn build(
+        txs: &[VerifiedTx],
+        keys: Vec<Option<Vec<Vec<u8>>>>,
+        mode: ExecMode,
+    ) -> Self {
+        let mut last: HashMap<Vec<u8>, usize> = HashMap::default();
+        let mut barrier: Option<usize> = None;
+        let mut after = Vec::with_capacity(txs.len());
+        let mut declared = Vec::with_capacity(txs.len());
+        for (j, (tx, keys)) in txs.iter().zip(keys).enumerate() {
+            let keys = if mode == ExecMode::Optimistic { None } else { keys };
+            let mut dep = barrier;
+            let mut sender = vec![0u8];
+            sender.extend_from_slice(tx.sender.as_slice());
+            for key in std::iter::once(sender).chain(keys.iter().flatten().cloned()) {
+                if let Some(&i) = last.get(&key) {
+                    dep = dep.max(Some(i));
+                }
+                last.insert(key, j);
+            }
+            if mode == ExecMode::Dag && keys.is_none() {
+                dep = j.checked_sub(1);
+                barrier = Some(j);
+            }
+            after.push(dep);
+            declared.push(keys.is_some() || mode == ExecMode::Dag);
+        }
+        Self { after, declared }
+    }
+
+    fn any_declared(&self) -> bool {
+        self.declared.iter().any(|d| *d)
+    }
+}
+
+/// The conflict keys `tx` declares, scoped to the contract it calls: a native tx's own
+/// `conflict_keys`, DagTransfer's user names, or the critical arguments of a function
+/// registered with ParallelConfig (as of the parent state). `None`: undeclared.
+pub(crate) fn declared_keys(
+    db: &mut StateDb<'_>,
+    tx: &VerifiedTx,
+) -> Result<Option<Vec<Vec<u8>>>, ExecError> {
+    let Some(to) = tx.to() else { return Ok(None) };
+    let scoped = |keys: Vec<Vec<u8>>| -> Vec<Vec<u8>> {
+        keys.into_iter().map(|key| [&[1u8][..], to.as_slice(), &key].concat()).collect()
+    };
+    if !tx.tx.conflict_keys().is_empty() {
+        return Ok(Some(scoped(tx.tx.conflict_keys().iter().map(|k| k.to_vec()).collect())));
+    }
+    let input = tx.input();
+    if to == DAG_TRANSFER_ADDRESS {
+        return Ok(dag_transfer::conflict_keys(input).map(scoped));
+    }
+    let Some((selector, args)) = input.split_first_chunk::<4>() else { return Ok(None) };
+    let declaration = db.raw_get(&parallel_function_key(&to, *selector)).map_err(|e| e.0)?;
+    Ok(declaration.and_then(|d| parallel_config::conflict_keys(&d, args)).map(scoped))
+}
+
+/// The position of the last committed transaction that wrote each key.
+#[derive(Default)]
+struct WriteLog {
+    accounts: AddressMap<usize>,
+    slots: HashMap<(Address, B256), usize>,
+    raw: BTreeMap<Vec<u8>, usize>,
+}
+
+impl WriteLog {
+    /// Records what `effects` will write, before they are applied to `db` (account changes
+    /// are judged against the account as `db` holds it).
+    fn record(&mut self, db: &StateDb<'_>, effects: &Effects, index: usize) {
+        match effects {
+            Effects::None => {}
+            Effects::BumpNonce(sender) => {
+                self.accounts.insert(*sender, index);
+            }
+            Effects::Evm { state, tx_writes } => {
+                for (address, account) in state {
+                    if *address == SHADOW {
+                        for (key, _) in tx_writes {
+                            self.raw.insert(key.clone(), index);
+                        }
+                        continue;
+                    }
+                    if !account.is_touched() {
+                        continue;
+                    }
+                    // As `StateDb::fold` judges it: a touched empty account is written only
+                    // if it existed (EIP-161 removes it), e.g. not a called precompile.
+                    let old = db.current_account(address);
+                    let written = if account.is_selfdestructed() || account.is_created() {
+                        true
+                    } else if account.is_empty() {
+                        old.is_some()
+                    } else {
+                        old.is_none_or(|old| {
+                            old.nonce != account.info.nonce
+                                || old.balance != account.info.balance
+                                || old.code_hash != account.info.code_hash
+                        })
+                    };
+                    if written {
+                        self.accounts.insert(*address, index);
+                    }
+                    for (slot, value) in &account.storage {
+                        if value.is_changed() {
+                            self.slots.insert((*address, B256::from(*slot)), index);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Whether nothing committed at position `since` or later wrote what `reads` read.
+    fn unchanged_since(&self, reads: &ReadSet, since: usize) -> bool {
+        let fresh = |i: Option<&usize>| i.is_none_or(|i| *i < since);
+        reads.accounts.iter().all(|(a, _)| fresh(self.accounts.get(a)))
+            && reads.slots.iter().all(|(a, s, _)| fresh(self.slots.get(&(*a, *s))))
+            && reads.raw.iter().all(|(k, _)| fresh(self.raw.get(k)))
+            && reads.scans.iter().all(|prefix| {
+                self.raw
+                    .range(prefix.clone()..)
+                    .take_while(|(k, _)| k.starts_with(prefix))
+                    .all(|(_, i)| *i < since)
+            })
+    }
+}
+
+/// A transaction run over a snapshot of the block's view taken before position `base`.
+struct Speculated {
+    base: usize,
+    receipt: Receipt,
+    effects: Effects,
+    reads: ReadSet,
+}
+
+/// At most this many transactions are speculated in one round (bounds memory).
+const ROUND_CAP: usize = 4096;
+/// Undeclared transactions speculated at once, at first and at most.
+const FIRST_WINDOW: usize = 64;
+const MAX_WINDOW: usize = 1024;
+/// After this many transactions run in order, speculation is tried again.
+const PROBE_AFTER: usize = 64;
+const PROBE_WINDOW: usize = 4;
+
+/// Executes `txs` on `evm` (the block's EVM) per `plan`, speculating on `pool`.
+pub(crate) fn execute(
+    evm: &mut AurumEvm<'_>,
+    ctx: &BlockContext,
+    env: &PrecompileEnv,
+    txs: &[VerifiedTx],
+    plan: &Plan,
+    pool: &rayon::ThreadPool,
+) -> Result<(Vec<Receipt>, ParallelStats), ExecError> {
+    let n = txs.len();
+    let mut speculated: Vec<Option<Speculated>> = (0..n).map(|_| None).collect();
+    let mut receipts = Vec::with_capacity(n);
+    let mut log = WriteLog::default();
+    let mut stats = ParallelStats::default();
+    let mut window = FIRST_WINDOW;
+    let mut since_probe = 0usize;
+    let lookahead = if plan.any_declared() { ROUND_CAP * 2 } else { MAX_WINDOW };
+    let mut next = 0usize;
+    while next < n {
+        let ready: Vec<usize> = (next..n.min(next + lookahead))
+            .filter(|&j| speculated[j].is_none())
+            .filter(|&j| plan.after[j].is_none_or(|i| i < next))
+            .filter(|&j| plan.declared[j] || j < next + window)
+            .take(ROUND_CAP)
+            .collect();
+        if ready.len() <= 1 {
+            // Only the next transaction can run: no point speculating.
+            let (receipt, effects) = block::run_tx(evm, ctx, &txs[next])?;
+            commit(evm, &mut log, effects, next)?;
+            receipts.push(receipt);
+            stats.direct += 1;
+            next += 1;
+            since_probe += 1;
+            if since_probe >= PROBE_AFTER {
+                window = window.max(PROBE_WINDOW);
+                since_probe = 0;
+            }
+            continue;
+        }
+        stats.rounds += 1;
+        let base: &StateDb<'_> = block::db_ref(evm);
+        let results: Vec<Result<(usize, Speculated), ExecError>> = pool.install(|| {
+            ready
+                .par_iter()
+                .map_init(
+                    || block::build_evm(StateDb::speculative(base), ctx, env.clone()),
+                    |sevm, &j| {
+                        *block::db(sevm) = StateDb::speculative(base);
+                        let (receipt, effects) = block::run_tx(sevm, ctx, &txs[j])?;
+                        let reads = block::db(sevm).reads.take().unwrap_or_default();
+                        Ok((j, Speculated { base: next, receipt, effects, reads }))
+                    },
+                )
+                .collect()
+        });
+        for result in results {
+            let (j, s) = result?;
+            speculated[j] = Some(s);
+        }
+        let (mut kept, mut rerun) = (0usize, 0usize);
+        while next < n
+            && let Some(s) = speculated[next].take()
+        {
+            let receipt = if log.unchanged_since(&s.reads, s.base) {
+                block::db(evm).absorb(s.reads);
+                commit(evm, &mut log, s.effects, next)?;
+                kept += 1;
+                s.receipt
+            } else {
+                let (receipt, effects) = block::run_tx(evm, ctx, &txs[next])?;
+                commit(evm, &mut log, effects, next)?;
+                rerun += 1;
+                receipt
+            };
+            receipts.push(receipt);
+            next += 1;
+        }
+        stats.kept += kept;
+        stats.rerun += rerun;
+        if rerun * 4 > kept + rerun {
+            window = (window / 2).max(1);
+        } else if rerun * 8 <= kept + rerun {
+            window = (window * 2).min(MAX_WINDOW);
+        }
+    }
+    Ok((receipts, stats))
+}
+
+fn commit(
+    evm: &mut AurumEvm<'_>,
+    log: &mut WriteLog,
+    effects: Effects,
+    index: usize,
+) -> Result<(), ExecError> {
+    let db = block::db(evm);
+    log.record(db, &effects, index);
+    block::apply(db, effects).map_err(|e| ExecError::State(e.0))
+}
