@@ -2,6 +2,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
 
 mod bench;
+mod bench_exec;
 mod chain;
 mod console;
 
@@ -41,8 +42,18 @@ enum Command {
     },
     /// Query a node: `aurum console -c "getBlockNumber"`.
     Console(console::ConsoleArgs),
-    /// Measure committed TPS of ERC20 transfers sent over JSON-RPC to a running node.
-    Bench(bench::BenchArgs),
+    /// Benchmarks: `bench exec` (block execution in process, every mode in one run) and
+    /// `bench chain` (committed TPS and latency of a running chain over JSON-RPC).
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Execution alone, in process: tx/s per mode (serial, dag, optimistic, auto).
+    Exec(bench_exec::ExecArgs),
+    /// Pre-signed txs sent over JSON-RPC to running nodes: committed TPS, latency.
+    Chain(bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -59,7 +70,8 @@ fn main() -> ExitCode {
         Command::Node { config } => chain::run_node(&config),
         Command::Keygen { sm, out } => keygen(sm, &out),
         Command::Console(args) => console::run(args),
-        Command::Bench(args) => bench::run(args),
+        Command::Bench(BenchCommand::Exec(args)) => bench_exec::run(args),
+        Command::Bench(BenchCommand::Chain(args)) => bench::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -78,6 +78,10 @@ pub struct ParallelStats {
     pub direct: usize,
     /// Speculation rounds.
     pub rounds: usize,
+    /// Wall time spent speculating (all threads at once), and committing in order
+    /// (validation, applying kept results, re-running and running the rest).
+    pub speculate: std::time::Duration,
+    pub commit: std::time::Duration,
 }
 
 /// The scheduling plan of a block: for each transaction, the latest earlier transaction it
@@ -259,12 +263,14 @@ pub(crate) fn execute(
             .filter(|&j| plan.declared[j] || j < next + window)
             .take(ROUND_CAP)
             .collect();
+        let started = std::time::Instant::now();
         if ready.len() <= 1 {
             // Only the next transaction can run: no point speculating.
             let (receipt, effects) = block::run_tx(evm, ctx, &txs[next])?;
             commit(evm, &mut log, effects, next)?;
             receipts.push(receipt);
             stats.direct += 1;
+            stats.commit += started.elapsed();
             next += 1;
             since_probe += 1;
             if since_probe >= PROBE_AFTER {
@@ -293,6 +299,8 @@ pub(crate) fn execute(
             let (j, s) = result?;
             speculated[j] = Some(s);
         }
+        let speculated_at = std::time::Instant::now();
+        stats.speculate += speculated_at - started;
         let (mut kept, mut rerun) = (0usize, 0usize);
         while next < n
             && let Some(s) = speculated[next].take()
@@ -313,6 +321,7 @@ pub(crate) fn execute(
         }
         stats.kept += kept;
         stats.rerun += rerun;
+        stats.commit += speculated_at.elapsed();
         if rerun * 4 > kept + rerun {
             window = (window / 2).max(1);
         } else if rerun * 8 <= kept + rerun {
