@@ -288,8 +288,12 @@ async fn prepare(
                 .map(|(name, balance)| {
                     Ok(abi::encode_call(&add, &[name.into(), U256::from(balance).into()])?)
                 });
-            setup_txs(client, sender, sign_all(client, &[deployer.clone()], head, to, calls)?)
-                .await?;
+            setup_txs(
+                client,
+                sender,
+                sign_all(client, std::slice::from_ref(deployer), head, to, calls)?,
+            )
+            .await?;
             let transfer = abi::find_function(&abi, "userTransfer", 3)?.clone();
             Ok(Target {
                 to,
@@ -320,7 +324,7 @@ async fn prepare(
             setup_txs(
                 client,
                 sender,
-                sign_all(client, &[deployer.clone()], head, contract, calls)?,
+                sign_all(client, std::slice::from_ref(deployer), head, contract, calls)?,
             )
             .await?;
             let transfer = abi::find_function(&abi, "transfer", 3)?.clone();
@@ -396,7 +400,7 @@ async fn bench(args: BenchArgs) -> anyhow::Result<()> {
         setup_txs(
             &client,
             &sender,
-            sign_all(&client, &[deployer.clone()], head, target.to, calls)?,
+            sign_all(&client, std::slice::from_ref(&deployer), head, target.to, calls)?,
         )
         .await?;
     }
