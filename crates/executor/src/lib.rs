@@ -118,6 +118,8 @@ pub struct Executor {
     code_cache: Arc<CodeCache>,
     mode: ExecMode,
     pool: Option<Arc<rayon::ThreadPool>>,
+    /// The optimistic window the last block ended with (see `parallel::execute`).
+    window: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Executor {
@@ -133,6 +135,7 @@ impl Executor {
             code_cache: Arc::new(CodeCache::default()),
             mode: ExecMode::Serial,
             pool: None,
+            window: Arc::new(std::sync::atomic::AtomicUsize::new(parallel::FIRST_WINDOW)),
         }
     }
 
@@ -210,7 +213,11 @@ impl Executor {
                     keys.push(declared);
                 }
                 let plan = parallel::Plan::build(txs, keys, self.mode);
-                parallel::execute(&mut evm, ctx, &env, txs, &plan, pool)?
+                let ordering = std::sync::atomic::Ordering::Relaxed;
+                let mut window = self.window.load(ordering);
+                let out = parallel::execute(&mut evm, ctx, &env, txs, &plan, pool, &mut window)?;
+                self.window.store(window, ordering);
+                out
             }
             _ => {
                 let mut receipts = Vec::with_capacity(txs.len());

@@ -25,7 +25,7 @@ use alloy_primitives::{Address, B256};
 use aurum_primitives::state::parallel_function_key;
 use aurum_primitives::{Receipt, VerifiedTx};
 use rayon::prelude::*;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// How a block's transactions are scheduled. Every mode gives byte-identical results.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -93,21 +93,19 @@ pub(crate) struct Plan {
 
 impl Plan {
     /// `keys[j]`: the declared conflict keys of tx `j` (`None`: undeclared).
-    pub(crate) fn build(
-        txs: &[VerifiedTx],
-        keys: Vec<Option<Vec<Vec<u8>>>>,
-        mode: ExecMode,
-    ) -> Self {
-        let mut last: HashMap<Vec<u8>, usize> = HashMap::default();
+    ///
+    /// Keys are compared by a 64-bit hash: a collision only orders two transactions that
+    /// need not be, it never changes a result (validation decides that).
+    pub(crate) fn build(txs: &[VerifiedTx], keys: Vec<Option<Vec<u64>>>, mode: ExecMode) -> Self {
+        let mut last: HashMap<u64, usize> = HashMap::default();
         let mut barrier: Option<usize> = None;
         let mut after = Vec::with_capacity(txs.len());
         let mut declared = Vec::with_capacity(txs.len());
         for (j, (tx, keys)) in txs.iter().zip(keys).enumerate() {
             let keys = if mode == ExecMode::Optimistic { None } else { keys };
             let mut dep = barrier;
-            let mut sender = vec![0u8];
-            sender.extend_from_slice(tx.sender.as_slice());
-            for key in std::iter::once(sender).chain(keys.iter().flatten().cloned()) {
+            let sender = key_hash(&[b"sender", tx.sender.as_slice()]);
+            for key in std::iter::once(sender).chain(keys.iter().flatten().copied()) {
                 if let Some(&i) = last.get(&key) {
                     dep = dep.max(Some(i));
                 }
@@ -122,10 +120,18 @@ impl Plan {
         }
         Self { after, declared }
     }
+}
 
-    fn any_declared(&self) -> bool {
-        self.declared.iter().any(|d| *d)
+/// A scheduling key: a hash of its parts (SipHash with fixed keys: the same plan on every
+/// run and node, which only matters for reproducible statistics).
+fn key_hash(parts: &[&[u8]]) -> u64 {
+    use std::hash::Hasher;
+    let mut h = std::hash::DefaultHasher::new();
+    for p in parts {
+        h.write(p);
+        h.write_u8(0xff);
     }
+    h.finish()
 }
 
 /// The conflict keys `tx` declares, scoped to the contract it calls: a native tx's own
@@ -134,10 +140,10 @@ impl Plan {
 pub(crate) fn declared_keys(
     db: &mut StateDb<'_>,
     tx: &VerifiedTx,
-) -> Result<Option<Vec<Vec<u8>>>, ExecError> {
+) -> Result<Option<Vec<u64>>, ExecError> {
     let Some(to) = tx.to() else { return Ok(None) };
-    let scoped = |keys: Vec<Vec<u8>>| -> Vec<Vec<u8>> {
-        keys.into_iter().map(|key| [&[1u8][..], to.as_slice(), &key].concat()).collect()
+    let scoped = |keys: Vec<Vec<u8>>| -> Vec<u64> {
+        keys.iter().map(|key| key_hash(&[b"declared", to.as_slice(), key])).collect()
     };
     if !tx.tx.conflict_keys().is_empty() {
         return Ok(Some(scoped(tx.tx.conflict_keys().iter().map(|k| k.to_vec()).collect())));
@@ -232,13 +238,70 @@ struct Speculated {
 /// At most this many transactions are speculated in one round (bounds memory).
 const ROUND_CAP: usize = 4096;
 /// Undeclared transactions speculated at once, at first and at most.
-const FIRST_WINDOW: usize = 64;
+pub(crate) const FIRST_WINDOW: usize = 64;
 const MAX_WINDOW: usize = 1024;
-/// After this many transactions run in order, speculation is tried again.
-const PROBE_AFTER: usize = 64;
-const PROBE_WINDOW: usize = 4;
+/// After this many transactions run in order, speculation is tried again on a few.
+const PROBE_AFTER: usize = 256;
+const PROBE_WINDOW: usize = 2;
 
-/// Executes `txs` on `evm` (the block's EVM) per `plan`, speculating on `pool`.
+/// Transactions whose declared predecessors have all committed, not yet speculated.
+struct ReadyPool {
+    declared: BTreeSet<usize>,
+    undeclared: BTreeSet<usize>,
+    /// `waiting[i]`: transactions that become ready when `i` commits.
+    waiting: Vec<Vec<usize>>,
+}
+
+impl ReadyPool {
+    fn new(plan: &Plan) -> Self {
+        let n = plan.after.len();
+        let mut pool = Self {
+            declared: BTreeSet::new(),
+            undeclared: BTreeSet::new(),
+            waiting: vec![Vec::new(); n],
+        };
+        for j in 0..n {
+            match plan.after[j] {
+                Some(i) => pool.waiting[i].push(j),
+                None => pool.add(plan, j),
+            }
+        }
+        pool
+    }
+
+    fn add(&mut self, plan: &Plan, j: usize) {
+        if plan.declared[j] {
+            self.declared.insert(j);
+        } else {
+            self.undeclared.insert(j);
+        }
+    }
+
+    /// `i` committed: what waited on it is ready.
+    fn committed(&mut self, plan: &Plan, i: usize) {
+        for j in std::mem::take(&mut self.waiting[i]) {
+            self.add(plan, j);
+        }
+    }
+
+    /// The next round: every ready declared transaction, and the ready undeclared ones
+    /// below `limit`, in block order, at most [`ROUND_CAP`].
+    fn take_round(&mut self, limit: usize) -> Vec<usize> {
+        let mut round: Vec<usize> = self.declared.iter().copied().take(ROUND_CAP).collect();
+        let room = ROUND_CAP - round.len();
+        round.extend(self.undeclared.range(..limit).copied().take(room));
+        for j in &round {
+            self.declared.remove(j);
+            self.undeclared.remove(j);
+        }
+        round.sort_unstable();
+        round
+    }
+}
+
+/// Executes `txs` on `evm` (the block's EVM) per `plan`, speculating on `pool`. `window` is
+/// the optimistic window to start from; it comes back as the block left it, so a stream
+/// of conflicting blocks stays serial.
 pub(crate) fn execute(
     evm: &mut AurumEvm<'_>,
     ctx: &BlockContext,
@@ -246,35 +309,33 @@ pub(crate) fn execute(
     txs: &[VerifiedTx],
     plan: &Plan,
     pool: &rayon::ThreadPool,
+    window: &mut usize,
 ) -> Result<(Vec<Receipt>, ParallelStats), ExecError> {
     let n = txs.len();
     let mut speculated: Vec<Option<Speculated>> = (0..n).map(|_| None).collect();
+    let mut outstanding = 0usize;
     let mut receipts = Vec::with_capacity(n);
     let mut log = WriteLog::default();
     let mut stats = ParallelStats::default();
-    let mut window = FIRST_WINDOW;
+    let mut ready = ReadyPool::new(plan);
     let mut since_probe = 0usize;
-    let lookahead = if plan.any_declared() { ROUND_CAP * 2 } else { MAX_WINDOW };
     let mut next = 0usize;
     while next < n {
-        let ready: Vec<usize> = (next..n.min(next + lookahead))
-            .filter(|&j| speculated[j].is_none())
-            .filter(|&j| plan.after[j].is_none_or(|i| i < next))
-            .filter(|&j| plan.declared[j] || j < next + window)
-            .take(ROUND_CAP)
-            .collect();
         let started = std::time::Instant::now();
-        if ready.len() <= 1 {
-            // Only the next transaction can run: no point speculating.
+        let round = ready.take_round(next + *window);
+        if round.len() <= 1 {
+            // Only the next transaction can run: no point speculating. Its writes matter
+            // only to speculative results taken before it, if any are waiting.
             let (receipt, effects) = block::run_tx(evm, ctx, &txs[next])?;
-            commit(evm, &mut log, effects, next)?;
+            commit(evm, (outstanding > 0).then_some(&mut log), effects, next)?;
             receipts.push(receipt);
+            ready.committed(plan, next);
             stats.direct += 1;
             stats.commit += started.elapsed();
             next += 1;
             since_probe += 1;
             if since_probe >= PROBE_AFTER {
-                window = window.max(PROBE_WINDOW);
+                *window = (*window).max(PROBE_WINDOW);
                 since_probe = 0;
             }
             continue;
@@ -282,12 +343,12 @@ pub(crate) fn execute(
         stats.rounds += 1;
         let base: &StateDb<'_> = block::db_ref(evm);
         let results: Vec<Result<(usize, Speculated), ExecError>> = pool.install(|| {
-            ready
+            round
                 .par_iter()
                 .map_init(
                     || block::build_evm(StateDb::speculative(base), ctx, env.clone()),
                     |sevm, &j| {
-                        *block::db(sevm) = StateDb::speculative(base);
+                        block::db(sevm).reset_speculative();
                         let (receipt, effects) = block::run_tx(sevm, ctx, &txs[j])?;
                         let reads = block::db(sevm).reads.take().unwrap_or_default();
                         Ok((j, Speculated { base: next, receipt, effects, reads }))
@@ -298,6 +359,7 @@ pub(crate) fn execute(
         for result in results {
             let (j, s) = result?;
             speculated[j] = Some(s);
+            outstanding += 1;
         }
         let speculated_at = std::time::Instant::now();
         stats.speculate += speculated_at - started;
@@ -305,27 +367,33 @@ pub(crate) fn execute(
         while next < n
             && let Some(s) = speculated[next].take()
         {
+            outstanding -= 1;
             let receipt = if log.unchanged_since(&s.reads, s.base) {
                 block::db(evm).absorb(s.reads);
-                commit(evm, &mut log, s.effects, next)?;
+                commit(evm, Some(&mut log), s.effects, next)?;
                 kept += 1;
                 s.receipt
             } else {
                 let (receipt, effects) = block::run_tx(evm, ctx, &txs[next])?;
-                commit(evm, &mut log, effects, next)?;
+                commit(evm, Some(&mut log), effects, next)?;
                 rerun += 1;
                 receipt
             };
             receipts.push(receipt);
+            ready.committed(plan, next);
             next += 1;
+        }
+        if outstanding == 0 {
+            // Every later speculation starts from here: older writes cannot matter.
+            log = WriteLog::default();
         }
         stats.kept += kept;
         stats.rerun += rerun;
         stats.commit += speculated_at.elapsed();
         if rerun * 4 > kept + rerun {
-            window = (window / 2).max(1);
+            *window = (*window / 2).max(1);
         } else if rerun * 8 <= kept + rerun {
-            window = (window * 2).min(MAX_WINDOW);
+            *window = (*window * 2).min(MAX_WINDOW);
         }
     }
     Ok((receipts, stats))
@@ -333,11 +401,13 @@ pub(crate) fn execute(
 
 fn commit(
     evm: &mut AurumEvm<'_>,
-    log: &mut WriteLog,
+    log: Option<&mut WriteLog>,
     effects: Effects,
     index: usize,
 ) -> Result<(), ExecError> {
     let db = block::db(evm);
-    log.record(db, &effects, index);
+    if let Some(log) = log {
+        log.record(db, &effects, index);
+    }
     block::apply(db, effects).map_err(|e| ExecError::State(e.0))
 }

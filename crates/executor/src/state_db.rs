@@ -128,6 +128,22 @@ impl<'a> StateDb<'a> {
         db
     }
 
+    /// Empties a speculative view for the next transaction, keeping its allocations.
+    pub(crate) fn reset_speculative(&mut self) {
+        self.accounts.clear();
+        self.storage.clear();
+        self.raw_cache.clear();
+        self.scan_cache.clear();
+        self.raw_overlay.clear();
+        self.dirty_accounts.clear();
+        self.wiped.clear();
+        self.new_code.clear();
+        self.tx_writes.clear();
+        self.precompile_failure = None;
+        self.status_hint = None;
+        self.reads = Some(ReadSet::default());
+    }
+
     /// Seeds the caches with what a validated speculative run read (values still current,
     /// so this is what a serial run would have cached); entries already cached win.
     pub(crate) fn absorb(&mut self, reads: ReadSet) {
@@ -160,10 +176,16 @@ impl<'a> StateDb<'a> {
         if let Some(info) = self.accounts.get(&address) {
             return Ok(info.clone());
         }
-        let info = match self.base.and_then(|b| b.accounts.get(&address)) {
+        let mut info = match self.base.and_then(|b| b.accounts.get(&address)) {
             Some(info) => info.clone(),
             None => self.load_account(&address)?,
         };
+        if self.base.is_some()
+            && let Some(info) = &mut info
+            && let Some(code) = &info.code
+        {
+            info.code = Some(thread_local_code(info.code_hash, code));
+        }
         if let Some(reads) = &mut self.reads {
             reads.accounts.push((address, info.clone()));
         }
@@ -422,6 +444,30 @@ impl<'a> StateDb<'a> {
                 .map(move |k| (address, k, cache.slots.get(k).copied().unwrap_or_default()))
         })
     }
+}
+
+thread_local! {
+    /// A speculation thread's own copies of contract code, the empty code included. Code
+    /// is reference-counted: threads sharing one copy of a hot contract would bounce its
+    /// count between cores on every account load, and that alone costs more than the
+    /// parallelism gains.
+    static LOCAL_CODE: std::cell::RefCell<B256Map<Bytecode>> = Default::default();
+}
+
+/// This thread's copy of `code` (analysed again once per thread; bounded).
+fn thread_local_code(hash: B256, code: &Bytecode) -> Bytecode {
+    LOCAL_CODE.with(|local| {
+        let mut local = local.borrow_mut();
+        if let Some(copy) = local.get(&hash) {
+            return copy.clone();
+        }
+        if local.len() >= 1024 {
+            local.clear();
+        }
+        let copy = Bytecode::new_raw(code.original_bytes());
+        local.insert(hash, copy.clone());
+        copy
+    })
 }
 
 impl Database for StateDb<'_> {
