@@ -35,9 +35,27 @@ fn chain_flags(sm: bool) -> Vec<&'static str> {
 
 /// Builds an `n`-node chain in a temp dir with `flags` and starts every node.
 fn start_chain(n: u16, flags: &[&str]) -> (tempfile::TempDir, std::path::PathBuf, Vec<TestNode>) {
+    start_chain_executing(n, flags, |_| ("auto", 0))
+}
+
+/// [`start_chain`] with node K executing blocks in `execution(K)` = (mode, threads).
+fn start_chain_executing(
+    n: u16,
+    flags: &[&str],
+    execution: impl Fn(usize) -> (&'static str, usize),
+) -> (tempfile::TempDir, std::path::PathBuf, Vec<TestNode>) {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("chain");
     build_consortium(&dir, n, flags);
+    for k in 0..n as usize {
+        let path = dir.join(format!("node{k}/config.toml"));
+        let config = std::fs::read_to_string(&path).unwrap();
+        let (mode, threads) = execution(k);
+        let section = format!("[execution]\nmode = \"{mode}\"\nthreads = {threads}\n");
+        let config = config.replace("[execution]\nmode = \"auto\"\nthreads = 0\n", &section);
+        assert!(config.contains(&section), "{}: no [execution] section to set", path.display());
+        std::fs::write(&path, config).unwrap();
+    }
     let nodes = (0..n as usize).map(|k| TestNode::start_node(&dir, k)).collect();
     (tmp, dir, nodes)
 }
@@ -297,7 +315,10 @@ fn four_nodes_survive_one_crash_halt_at_two_and_catch_up_sm() {
 #[test]
 fn twenty_rounds_of_kill_nine_lose_no_acknowledged_tx() {
     let _serial = serial();
-    let (_tmp, dir, mut nodes) = start_chain(4, &chain_flags(false));
+    // Nodes 0 and 2 speculate on two threads, 1 and 3 execute serially: every height's
+    // hash agreeing across them is the parallel executor's determinism, end to end.
+    let parallel = |k: usize| if k % 2 == 0 { ("optimistic", 2) } else { ("serial", 1) };
+    let (_tmp, dir, mut nodes) = start_chain_executing(4, &chain_flags(false), parallel);
     let rt = runtime();
     let key = Arc::new(KeyPair::generate(SuiteKind::Secp256k1Keccak));
     let (token, input) = deploy_token(&rt, &nodes[0].url(), &key);

@@ -351,7 +351,17 @@ impl Group {
         }
         let started = Instant::now();
         let ctx: BlockContext = self.block_context(number, block.header.timestamp_ms)?;
-        let executed = self.executor.execute_block(&state, &ctx, &block.txs)?;
+        let (executed, parallel) =
+            self.executor.execute_block_with_stats(&state, &ctx, &block.txs)?;
+        if parallel.rounds > 0 {
+            tracing::debug!(
+                group = %self.id(), number, txs = block.txs.len(), kept = parallel.kept,
+                rerun = parallel.rerun, in_order = parallel.direct,
+                speculate_ms = parallel.speculate.as_secs_f64() * 1e3,
+                commit_ms = parallel.commit.as_secs_f64() * 1e3,
+                "parallel execution"
+            );
+        }
         let mut header = block.header.clone();
         let nodes = self.ledger.consensus_nodes_at(parent.number)?;
         let state_root = executed.diff.state_root(&parent.state_root, &*self.suite);

@@ -58,7 +58,7 @@ pub struct GroupOptions {
     pub min_seal_interval: Duration,
     pub pool_capacity: usize,
     /// How blocks execute (every mode gives the serial result) and on how many threads
-    /// (0: one per core).
+    /// (0: half the cores).
     pub exec_mode: ExecMode,
     pub exec_threads: usize,
 }

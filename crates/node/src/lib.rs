@@ -198,7 +198,7 @@ pub struct ExecutionSection {
     /// or `serial`.
     #[serde(default = "default_exec_mode")]
     pub mode: String,
-    /// Execution threads per group (0: one per core).
+    /// Execution threads per group (0: half the cores; on 2 cores that executes serially).
     #[serde(default)]
     pub threads: usize,
 }
