@@ -317,7 +317,7 @@ fn twenty_rounds_of_kill_nine_lose_no_acknowledged_tx() {
     let _serial = serial();
     // Nodes 0 and 2 speculate on two threads, 1 and 3 execute serially: every height's
     // hash agreeing across them is the parallel executor's determinism, end to end.
-    let parallel = |k: usize| if k % 2 == 0 { ("optimistic", 2) } else { ("serial", 1) };
+    let parallel = |k: usize| if k.is_multiple_of(2) { ("optimistic", 2) } else { ("serial", 1) };
     let (_tmp, dir, mut nodes) = start_chain_executing(4, &chain_flags(false), parallel);
     let rt = runtime();
     let key = Arc::new(KeyPair::generate(SuiteKind::Secp256k1Keccak));
