@@ -4,6 +4,7 @@
 mod bench;
 mod chain;
 mod console;
+mod storage_cmd;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -43,6 +44,8 @@ enum Command {
     Console(console::ConsoleArgs),
     /// Measure committed TPS of ERC20 transfers sent over JSON-RPC to a running node.
     Bench(bench::BenchArgs),
+    /// Storage tools: `aurum storage migrate --from nodeK/data --to postgres://…`.
+    Storage(storage_cmd::StorageArgs),
 }
 
 fn main() -> ExitCode {
@@ -60,6 +63,7 @@ fn main() -> ExitCode {
         Command::Keygen { sm, out } => keygen(sm, &out),
         Command::Console(args) => console::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Storage(args) => storage_cmd::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
