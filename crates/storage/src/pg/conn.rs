@@ -215,7 +215,7 @@ impl Retry {
             match op() {
                 Ok(v) => {
                     if self.down.swap(false, Ordering::AcqRel) {
-                        tracing::warn!(target_db = %self.target, "storage available again: {what} succeeded");
+                        tracing::info!(target_db = %self.target, "storage available again: {what} succeeded");
                     }
                     return Ok(v);
                 }

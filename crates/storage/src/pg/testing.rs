@@ -2,7 +2,8 @@
 //! `pg_ctl start` on a free loopback port with trust authentication, stopped (`-m immediate`)
 //! when dropped, also when a test panics. As root the server runs as the `postgres` user
 //! (`initdb` refuses root). [`PgCluster::start`] returns `None`, loudly, only when no
-//! PostgreSQL server binaries exist at all.
+//! PostgreSQL server binaries exist at all, and fails instead when `AURUM_REQUIRE_PG` is set
+//! (CI sets it: there nothing may be skipped).
 // Test utility: failing loudly is the point.
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
@@ -71,6 +72,10 @@ impl PgCluster {
     /// Starts a fresh cluster, or `None` (after a loud message) if PostgreSQL is not installed.
     pub fn start() -> Option<Self> {
         let Some(bin) = bin_dir() else {
+            assert!(
+                std::env::var_os("AURUM_REQUIRE_PG").is_none(),
+                "AURUM_REQUIRE_PG is set but no PostgreSQL server binaries were found"
+            );
             eprintln!(
                 "\n*** SKIPPED: no PostgreSQL server binaries (initdb, pg_ctl) found in \
                  AURUM_PG_BIN, /usr/lib/postgresql/*/bin or PATH; install postgresql to run \
