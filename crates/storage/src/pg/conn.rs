@@ -11,8 +11,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
+use std::collections::HashMap;
 use tokio::runtime::Runtime;
-use tokio_postgres::{Client, Config, NoTls};
+
+use tokio_postgres::types::Type;
+use tokio_postgres::{Client, Config, NoTls, Statement};
 
 use crate::StorageError;
 
@@ -80,6 +83,35 @@ fn is_transient(e: &tokio_postgres::Error) -> bool {
         || code == "53300" // too many connections
 }
 
+/// A connection with the statements prepared on it (prepared once per text, so a point
+/// read is one bind-and-execute round trip with no parsing or planning on the server).
+pub(crate) struct Conn {
+    client: Client,
+    statements: Mutex<HashMap<String, Statement>>,
+}
+
+impl std::ops::Deref for Conn {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        &self.client
+    }
+}
+
+impl Conn {
+    pub(crate) async fn statement(
+        &self,
+        sql: &str,
+        types: &[Type],
+    ) -> Result<Statement, tokio_postgres::Error> {
+        if let Some(st) = self.statements.lock().get(sql) {
+            return Ok(st.clone());
+        }
+        let st = self.client.prepare_typed(sql, types).await?;
+        self.statements.lock().insert(sql.to_owned(), st.clone());
+        Ok(st)
+    }
+}
+
 /// The runtime the connections live on.
 pub(crate) struct Io {
     runtime: Option<Runtime>,
@@ -137,7 +169,7 @@ impl Io {
     }
 
     /// Opens one connection (no retry).
-    pub(crate) fn connect(&self, config: &Config) -> Result<Arc<Client>, Failure> {
+    pub(crate) fn connect(&self, config: &Config) -> Result<Arc<Conn>, Failure> {
         let config = config.clone();
         let handle = self.rt()?.handle().clone();
         let client = self.block(async move {
@@ -149,21 +181,21 @@ impl Io {
             });
             Ok::<_, tokio_postgres::Error>(client)
         })??;
-        Ok(Arc::new(client))
+        Ok(Arc::new(Conn { client, statements: Mutex::new(HashMap::new()) }))
     }
 }
 
 /// One reconnecting connection shared by concurrent users (tokio-postgres pipelines them).
 pub(crate) struct Slot {
-    client: Mutex<Option<Arc<Client>>>,
+    client: Mutex<Option<Arc<Conn>>>,
 }
 
 impl Slot {
-    pub(crate) fn new(client: Option<Arc<Client>>) -> Self {
+    pub(crate) fn new(client: Option<Arc<Conn>>) -> Self {
         Slot { client: Mutex::new(client) }
     }
 
-    pub(crate) fn get(&self, io: &Io, config: &Config) -> Result<Arc<Client>, Failure> {
+    pub(crate) fn get(&self, io: &Io, config: &Config) -> Result<Arc<Conn>, Failure> {
         let mut slot = self.client.lock();
         if let Some(c) = slot.as_ref()
             && !c.is_closed()

@@ -5,7 +5,8 @@
 //! so range scans and "last version <= N" are index range reads; the reserved
 //! [`META_NAMESPACE`] is the table `aurum_meta` holding the schema version, a random store
 //! id and the namespace registry (`ns/<name>` → table). One [`KvStore::write`] is one SQL
-//! transaction.
+//! transaction. Point reads go through a cache that writes keep exact, and snapshots cost
+//! nothing until a write begins (see `gate`).
 //!
 //! Failures: a lost connection is retried with backoff on a new connection. A write retries
 //! until it succeeds (a block commit waits while the database is down; a batch whose COMMIT
@@ -16,6 +17,7 @@
 //! error while the database is away. The store must be its database's only writer.
 
 mod conn;
+mod gate;
 mod snapshot;
 mod sql;
 #[cfg(any(test, feature = "test-utils"))]
@@ -27,14 +29,15 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use parking_lot::{Mutex, RwLock};
+use parking_lot::{Condvar, Mutex, RwLock};
+use tokio_postgres::Config;
 use tokio_postgres::types::Type;
-use tokio_postgres::{Client, Config};
 
-use self::conn::{Failure, Io, Retry, Slot, read_patience};
+use self::conn::{Conn, Failure, Io, Retry, Slot, read_patience};
+use self::gate::{Gate, Pin};
 pub use self::snapshot::PgSnapshot;
 use self::sql::{Answer, META_TABLE, Read, TableWrites};
 use crate::{
@@ -85,13 +88,13 @@ pub(crate) struct Inner {
     readers: Vec<Slot>,
     next_reader: AtomicUsize,
     /// Connections free for the next snapshot (each snapshot holds one in a transaction).
-    idle: Arc<Mutex<Vec<Arc<Client>>>>,
+    idle: Arc<Mutex<Vec<Arc<Conn>>>>,
     /// User namespaces; replaced wholesale on creation so snapshots keep the old set.
     namespaces: RwLock<Arc<BTreeSet<String>>>,
-    /// Writes begun and writes finished: a snapshot may re-open its transaction on a new
-    /// connection only if no write ran since it was first opened.
-    writes_started: AtomicU64,
-    writes_finished: AtomicU64,
+    /// Read cache, live snapshots and the write version (see `gate`).
+    gate: Mutex<Gate>,
+    /// Signalled when a snapshot's pinning settles.
+    changed: Condvar,
     store_id: String,
 }
 
@@ -165,8 +168,8 @@ impl PgStore {
             next_reader: AtomicUsize::new(0),
             idle: Arc::new(Mutex::new(Vec::new())),
             namespaces: RwLock::new(Arc::new(namespaces)),
-            writes_started: AtomicU64::new(0),
-            writes_finished: AtomicU64::new(0),
+            gate: Mutex::new(Gate::default()),
+            changed: Condvar::new(),
             store_id,
         };
         Ok(PgStore { inner: Arc::new(inner) })
@@ -214,7 +217,7 @@ impl From<tokio_postgres::Error> for Init {
 
 /// Creates the store in an empty database, or reads an existing one's version, id and
 /// namespaces.
-async fn init(client: Arc<Client>) -> Result<(String, BTreeSet<String>), Init> {
+async fn init(client: Arc<Conn>) -> Result<(String, BTreeSet<String>), Init> {
     let tables: Vec<String> = client
         .query(
             "SELECT table_name::TEXT FROM information_schema.tables \
@@ -315,7 +318,7 @@ impl Inner {
         Ok(sql::table_name(ns))
     }
 
-    fn reader(&self) -> Result<Arc<Client>, Failure> {
+    fn reader(&self) -> Result<Arc<Conn>, Failure> {
         let i = self.next_reader.fetch_add(1, Ordering::Relaxed) % self.readers.len().max(1);
         match self.readers.get(i) {
             Some(slot) => slot.get(&self.io, &self.config),
@@ -329,11 +332,28 @@ impl Inner {
         }
     }
 
+    /// A read of the live database, through the cache.
     fn read(&self, ns: &str, req: Read) -> Result<Answer> {
         let table = self.table(ns, &self.namespaces.read())?;
+        let gate = self.gate.lock();
+        if let Some(hit) = cache_hit(&gate, &table, &req) {
+            return Ok(hit);
+        }
+        let version = gate.version;
+        drop(gate);
+        let answer = self.read_db(&table, &req)?;
+        let mut gate = self.gate.lock();
+        if gate.version == version {
+            fill_cache(&mut gate, &table, &req, &answer);
+        }
+        Ok(answer)
+    }
+
+    /// A read of the live database on a reader connection, retried per [`read_patience`].
+    fn read_db(&self, table: &str, req: &Read) -> Result<Answer> {
         self.retry.run("read", read_patience(), || {
             let client = self.reader()?;
-            let answer = self.io.block(sql::read(client, table.clone(), req.clone()))?;
+            let answer = self.io.block(sql::read(client, table.to_owned(), req.clone()))?;
             answer.map_err(|e| {
                 let f = Failure::from(e);
                 if matches!(f, Failure::Transient(_)) {
@@ -348,11 +368,10 @@ impl Inner {
     /// waits for the database rather than report a block as not committed.
     fn write_with<F, Fut>(&self, what: &str, op: F) -> Result<()>
     where
-        F: Fn(Arc<Client>) -> Fut,
+        F: Fn(Arc<Conn>) -> Fut,
         Fut: std::future::Future<Output = Result<(), tokio_postgres::Error>> + Send + 'static,
     {
         let writer = self.writer.lock();
-        self.writes_started.fetch_add(1, Ordering::AcqRel);
         let started = Instant::now();
         let result = self.retry.run(what, None, || {
             let client = writer.get(&self.io, &self.writer_config)?;
@@ -364,11 +383,34 @@ impl Inner {
                 f
             })
         });
-        self.writes_finished.fetch_add(1, Ordering::AcqRel);
         if started.elapsed() > Duration::from_secs(5) {
             tracing::info!(target_db = %self.retry.target, waited_ms = started.elapsed().as_millis() as u64, "{what} done after waiting for storage");
         }
         result
+    }
+}
+
+/// A cached answer to a point read (all keys of a multi-get cached), if there is one.
+fn cache_hit(gate: &Gate, table: &str, req: &Read) -> Option<Answer> {
+    match req {
+        Read::Get(key) => gate.cached(table, key).map(Answer::One),
+        Read::Multi(keys) => {
+            keys.iter().map(|k| gate.cached(table, k)).collect::<Option<Vec<_>>>().map(Answer::Many)
+        }
+        Read::Scan { .. } | Read::Last { .. } => None,
+    }
+}
+
+/// Caches the answer to a point read.
+fn fill_cache(gate: &mut Gate, table: &str, req: &Read, answer: &Answer) {
+    match (req, answer) {
+        (Read::Get(key), Answer::One(value)) => gate.remember(table, key, value.as_ref()),
+        (Read::Multi(keys), Answer::Many(values)) => {
+            for (k, v) in keys.iter().zip(values) {
+                gate.remember(table, k, v.as_ref());
+            }
+        }
+        _ => {}
     }
 }
 
@@ -501,7 +543,36 @@ impl KvStore for PgStore {
         let namespaces = self.inner.namespaces.read().clone();
         let writes = Arc::new(net_writes(batch.ops, &namespaces)?);
         let durable = batch.durable;
-        self.inner.write_with("write", |client| sql::apply(client, Arc::clone(&writes), durable))
+        let inner = &self.inner;
+        // Snapshots taken so far must keep seeing the state before this write: pin each to
+        // a transaction opened now, before the write's own (see `gate`).
+        let to_pin: Vec<u64> = {
+            let mut gate = inner.gate.lock();
+            gate.version += 1;
+            gate.writing += 1;
+            let mut ids = Vec::new();
+            for (id, pin) in gate.snapshots.iter_mut() {
+                if matches!(pin, Pin::Unpinned) {
+                    *pin = Pin::Pinning;
+                    ids.push(*id);
+                }
+            }
+            ids
+        };
+        for id in to_pin {
+            let pinned = inner.retry.run("snapshot", None, || snapshot::begin(inner));
+            snapshot::settle(inner, id, pinned);
+        }
+        let result =
+            inner.write_with("write", |client| sql::apply(client, Arc::clone(&writes), durable));
+        let mut gate = inner.gate.lock();
+        match &result {
+            Ok(()) => gate.apply(&writes),
+            Err(_) => gate.forget(&writes),
+        }
+        gate.version += 1;
+        gate.writing -= 1;
+        result
     }
 
     fn snapshot(&self) -> Arc<dyn KvRead> {

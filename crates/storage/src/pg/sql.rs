@@ -1,15 +1,15 @@
 //! The SQL the backend speaks, kept to what PostgreSQL-compatible distributed engines also
 //! run (CockroachDB, YugabyteDB, Citus): `BYTEA PRIMARY KEY` tables, `INSERT … SELECT FROM
 //! UNNEST … ON CONFLICT DO UPDATE`, `= ANY($1)`, ordered range reads with `LIMIT`, plain
-//! transactions. Every statement is sent with typed parameters in one round trip (parse,
-//! bind and execute together), so there is no prepared-statement state to lose on reconnect.
+//! transactions. Statements are prepared once per connection (a new connection prepares
+//! them again), so a read is one bind-and-execute round trip.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use tokio_postgres::Client;
 use tokio_postgres::types::{ToSql, Type};
 
+use super::conn::Conn;
 use crate::{Key, KeyRange, Value};
 
 /// The table holding [`crate::META_NAMESPACE`]: schema version, store id, namespace registry.
@@ -52,15 +52,17 @@ pub(crate) enum Answer {
 }
 
 pub(crate) async fn read(
-    client: Arc<Client>,
+    client: Arc<Conn>,
     table: String,
     req: Read,
 ) -> Result<Answer, tokio_postgres::Error> {
     let t = &table;
+    let bytea = Type::BYTEA;
     match req {
         Read::Get(key) => {
-            let sql = format!("SELECT v FROM \"{t}\" WHERE k = $1");
-            let rows = client.query_typed(&sql, &[(&key, Type::BYTEA)]).await?;
+            let st =
+                client.statement(&format!("SELECT v FROM \"{t}\" WHERE k = $1"), &[bytea]).await?;
+            let rows = client.query(&st, &[&key]).await?;
             Ok(Answer::One(match rows.first() {
                 Some(row) => Some(row.try_get(0)?),
                 None => None,
@@ -71,7 +73,8 @@ pub(crate) async fn read(
                 return Ok(Answer::Many(Vec::new()));
             }
             let sql = format!("SELECT k, v FROM \"{t}\" WHERE k = ANY($1)");
-            let rows = client.query_typed(&sql, &[(&keys, Type::BYTEA_ARRAY)]).await?;
+            let st = client.statement(&sql, &[Type::BYTEA_ARRAY]).await?;
+            let rows = client.query(&st, &[&keys]).await?;
             let mut found: HashMap<Key, Value> = HashMap::with_capacity(rows.len());
             for row in rows {
                 found.insert(row.try_get(0)?, row.try_get(1)?);
@@ -80,22 +83,23 @@ pub(crate) async fn read(
         }
         Read::Scan { range, reverse, limit } => {
             let order = if reverse { "DESC" } else { "ASC" };
-            let limit = if limit == 0 { String::new() } else { format!(" LIMIT {limit}") };
-            let rows = match &range.upper {
-                Some(upper) => {
-                    let sql = format!(
-                        "SELECT k, v FROM \"{t}\" WHERE k >= $1 AND k < $2 ORDER BY k {order}{limit}"
-                    );
-                    let params: [(&(dyn ToSql + Sync), Type); 2] =
-                        [(&range.lower, Type::BYTEA), (upper, Type::BYTEA)];
-                    client.query_typed(&sql, &params).await?
-                }
-                None => {
-                    let sql =
-                        format!("SELECT k, v FROM \"{t}\" WHERE k >= $1 ORDER BY k {order}{limit}");
-                    client.query_typed(&sql, &[(&range.lower, Type::BYTEA)]).await?
-                }
-            };
+            let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+            let mut sql = format!("SELECT k, v FROM \"{t}\" WHERE k >= $1");
+            let mut types = vec![Type::BYTEA];
+            let mut params: Vec<&(dyn ToSql + Sync)> = vec![&range.lower];
+            if let Some(upper) = &range.upper {
+                sql.push_str(&format!(" AND k < ${}", params.len() + 1));
+                types.push(Type::BYTEA);
+                params.push(upper);
+            }
+            sql.push_str(&format!(" ORDER BY k {order}"));
+            if limit > 0 {
+                sql.push_str(&format!(" LIMIT ${}", params.len() + 1));
+                types.push(Type::INT8);
+                params.push(&limit);
+            }
+            let st = client.statement(&sql, &types).await?;
+            let rows = client.query(&st, &params).await?;
             let mut out = Vec::with_capacity(rows.len());
             for row in rows {
                 out.push((row.try_get(0)?, row.try_get(1)?));
@@ -106,9 +110,8 @@ pub(crate) async fn read(
             let sql = format!(
                 "SELECT k, v FROM \"{t}\" WHERE k <= $1 AND k >= $2 ORDER BY k DESC LIMIT 1"
             );
-            let params: [(&(dyn ToSql + Sync), Type); 2] =
-                [(&key, Type::BYTEA), (&floor, Type::BYTEA)];
-            let rows = client.query_typed(&sql, &params).await?;
+            let st = client.statement(&sql, &[bytea.clone(), bytea]).await?;
+            let rows = client.query(&st, &[&key, &floor]).await?;
             Ok(Answer::Entry(match rows.first() {
                 Some(row) => Some((row.try_get(0)?, row.try_get(1)?)),
                 None => None,
@@ -131,7 +134,7 @@ pub(crate) struct TableWrites {
 /// (one round trip), then `COMMIT`. Re-running it after an unknown outcome gives the same
 /// state: upserts and deletes are idempotent.
 pub(crate) async fn apply(
-    client: Arc<Client>,
+    client: Arc<Conn>,
     writes: Arc<Vec<TableWrites>>,
     durable: bool,
 ) -> Result<(), tokio_postgres::Error> {
@@ -158,11 +161,14 @@ pub(crate) async fn apply(
         async move {
             match values {
                 Some(values) => {
-                    let params: [(&(dyn ToSql + Sync), Type); 2] =
-                        [(*keys, Type::BYTEA_ARRAY), (*values, Type::BYTEA_ARRAY)];
-                    client.execute_typed(sql, &params).await
+                    let types = [Type::BYTEA_ARRAY, Type::BYTEA_ARRAY];
+                    let st = client.statement(sql, &types).await?;
+                    client.execute(&st, &[*keys, *values]).await
                 }
-                None => client.execute_typed(sql, &[(*keys, Type::BYTEA_ARRAY)]).await,
+                None => {
+                    let st = client.statement(sql, &[Type::BYTEA_ARRAY]).await?;
+                    client.execute(&st, &[*keys]).await
+                }
             }
         }
     });
