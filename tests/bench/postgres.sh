@@ -35,11 +35,11 @@ run() {
     sleep 0.1
   done
   local tps
-  tps=$("$BIN" bench --url "http://127.0.0.1:$rpc" --txs "$TXS" 2>&1 | tee "$WORK/$name.bench.log" \
+  tps=$("$BIN" bench --url "http://127.0.0.1:$rpc" --txs "$TXS" ${BENCH_FLAGS:-} 2>&1 | tee "$WORK/$name.bench.log" \
     | grep -oiE '[0-9.]+ ?(k )?TPS' | head -1 || true)
   echo "$name: $tps"
-  grep -iE "tps|commit" "$WORK/$name.bench.log" | sed 's/^/    /' | head -8
-  kill "$UP"; wait "$UP" 2>/dev/null || true; UP=
+  grep -iE "tps|commit" "$WORK/$name.bench.log" | sed 's/^/    /' | head -8 || true
+  kill "$UP" 2>/dev/null || true; wait "$UP" 2>/dev/null || true; UP=
 }
 
 for round in $(seq "$ROUNDS"); do
