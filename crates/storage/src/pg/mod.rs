@@ -125,7 +125,11 @@ fn parse_url(url: &str) -> Result<Config> {
 }
 
 fn unavailable(target: &str, e: StorageError) -> StorageError {
-    StorageError::Backend(format!("cannot open the PostgreSQL store {target}: {e}"))
+    let why = match e {
+        StorageError::Backend(why) => why,
+        other => other.to_string(),
+    };
+    StorageError::Backend(format!("cannot open the PostgreSQL store {target}: {why}"))
 }
 
 impl PgStore {
