@@ -97,3 +97,30 @@ fn check_store_id(store: &PgStore, data_dir: &Path) -> Result<()> {
         Err(source) => Err(NodeError::Read { path, source }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn storage_section_parses_and_postgres_needs_a_url() {
+        let rocks: StorageSection = toml::from_str("sync = false").unwrap();
+        assert_eq!(
+            (rocks.backend, rocks.url.as_deref(), rocks.sync),
+            (StorageBackend::Rocksdb, None, false)
+        );
+        let pg: StorageSection =
+            toml::from_str("backend = \"postgres\"\nurl = \"postgres://a@h:5/db\"").unwrap();
+        assert_eq!(pg.backend, StorageBackend::Postgres);
+        assert_eq!(pg.url.as_deref(), Some("postgres://a@h:5/db"));
+        assert!(toml::from_str::<StorageSection>("backend = \"mysql\"").is_err());
+
+        let dir = tempfile::tempdir().unwrap();
+        let no_url = StorageSection { url: None, ..pg.clone() };
+        let err = open_store(&no_url, dir.path(), Path::new("config.toml")).err().unwrap();
+        assert!(err.to_string().contains("needs url"), "{err}");
+        let bad = StorageSection { url: Some("not a url".into()), ..pg };
+        let err = open_store(&bad, dir.path(), Path::new("config.toml")).err().unwrap();
+        assert!(err.to_string().contains("invalid PostgreSQL URL"), "{err}");
+    }
+}
