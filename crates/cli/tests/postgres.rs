@@ -244,6 +244,7 @@ fn four_nodes_on_postgres_survive_kill_nine_and_a_database_outage() {
         || all_logs(&nodes),
     );
     pg.stop();
+    let outage = Instant::now();
     wait_until(
         "every node to log that storage is unavailable",
         60,
@@ -261,9 +262,21 @@ fn four_nodes_on_postgres_survive_kill_nine_and_a_database_outage() {
         );
         assert!(answer.is_some(), "node{} RPC did not answer while the database was down", n.index);
     }
-    std::thread::sleep(Duration::from_secs(2));
-    load.finish(&rt);
+    // The consensus or commit path (plain threads, which wait for the database rather than
+    // fail) is stuck on storage, not just the RPC.
+    wait_until(
+        "a node's consensus or commit to wait for the database",
+        60,
+        || nodes.iter().any(|n| n.log().contains("retrying until it is back")),
+        || all_logs(&nodes),
+    );
+    // The scenario: an outage of several seconds under load, not a blip.
+    if let Some(rest) = Duration::from_secs(6).checked_sub(outage.elapsed()) {
+        std::thread::sleep(rest);
+    }
     pg.start_server();
+    // Senders still waiting for receipts get them now (or stopped at an RPC error).
+    load.finish(&rt);
     let acked = count(&seen);
     let load = Load::start(&rt, &nodes[2].url(), &key, token, &input, &seen);
     wait_until(

@@ -220,7 +220,9 @@ pub(crate) struct Retry {
     pub target: String,
     /// Whether an outage is in progress (for the "available again" line).
     down: AtomicBool,
-    last_log_ms: AtomicU64,
+    /// When an outage was last logged, by callers that give up (RPC) and by callers that
+    /// wait (consensus, commit): each kind is said at once, then at most every LOG_EVERY.
+    last_log_ms: [AtomicU64; 2],
     born: Instant,
 }
 
@@ -229,7 +231,7 @@ impl Retry {
         Retry {
             target,
             down: AtomicBool::new(false),
-            last_log_ms: AtomicU64::new(0),
+            last_log_ms: [AtomicU64::new(0), AtomicU64::new(0)],
             born: Instant::now(),
         }
     }
@@ -247,6 +249,9 @@ impl Retry {
             match op() {
                 Ok(v) => {
                     if self.down.swap(false, Ordering::AcqRel) {
+                        for slot in &self.last_log_ms {
+                            slot.store(0, Ordering::Release);
+                        }
                         tracing::info!(target_db = %self.target, "storage available again: {what} succeeded");
                     }
                     return Ok(v);
@@ -268,11 +273,13 @@ impl Retry {
     }
 
     fn note_outage(&self, what: &str, reason: &str, bounded: bool) {
-        let now = self.born.elapsed().as_millis() as u64;
+        // +1 so that 0 means "never logged".
+        let now = self.born.elapsed().as_millis() as u64 + 1;
         let first = !self.down.swap(true, Ordering::AcqRel);
-        let last = self.last_log_ms.load(Ordering::Acquire);
-        if first || now.saturating_sub(last) >= LOG_EVERY.as_millis() as u64 {
-            self.last_log_ms.store(now, Ordering::Release);
+        let slot = &self.last_log_ms[usize::from(bounded)];
+        let last = slot.load(Ordering::Acquire);
+        if first || last == 0 || now.saturating_sub(last) >= LOG_EVERY.as_millis() as u64 {
+            slot.store(now, Ordering::Release);
             let then = if bounded { "retrying briefly" } else { "retrying until it is back" };
             tracing::warn!(target_db = %self.target, "storage unavailable: {what} failed: {reason}; {then}");
         }
