@@ -54,6 +54,11 @@ pub struct ChainArgs {
     /// PBFT view timeout at view 0, in milliseconds (doubles per view change).
     #[arg(long, default_value_t = 3000)]
     view_timeout_ms: u64,
+    /// Keep each node's ledger and state in PostgreSQL instead of RocksDB:
+    /// `postgres://USER@HOST:PORT/DB` gives node K the database `DB_nodeK` (created through
+    /// the server's `postgres` database if missing).
+    #[arg(long, value_name = "URL")]
+    storage: Option<String>,
 }
 
 /// A port with `n` free ports from it on (checked by binding), below the usual ephemeral range.
@@ -168,7 +173,10 @@ pub fn build_chain(args: &ChainArgs) -> anyhow::Result<PathBuf> {
             // A lone sealer needs no network.
             None => Default::default(),
         };
-        let config = node_config(args, &args.ip, port(args.rpc_port, k)?, p2p, sections);
+        let mut config = node_config(args, &args.ip, port(args.rpc_port, k)?, p2p, sections);
+        if let Some(url) = &args.storage {
+            config.storage = postgres_storage(url, k)?;
+        }
         std::fs::write(node_dir.join("config.toml"), config.to_toml())?;
     }
     // Written last: the first group's genesis.json means the directory is complete.
@@ -176,6 +184,20 @@ pub fn build_chain(args: &ChainArgs) -> anyhow::Result<PathBuf> {
         std::fs::write(dir.join(file), json)?;
     }
     Ok(dir.clone())
+}
+
+/// Node `k`'s `[storage]` on the server of `url`: database `DB_nodeK`, created if missing.
+fn postgres_storage(url: &str, k: u32) -> anyhow::Result<aurum_node::StorageSection> {
+    let base = aurum_storage::pg::url_database(url).context("--storage")?;
+    let db = format!("{base}_node{k}");
+    let admin = aurum_storage::pg::url_with_database(url, "postgres")?;
+    aurum_storage::pg::create_database(&admin, &db)
+        .with_context(|| format!("creating database {db} for node{k}"))?;
+    Ok(aurum_node::StorageSection {
+        backend: aurum_node::StorageBackend::Postgres,
+        url: Some(aurum_storage::pg::url_with_database(url, &db)?),
+        ..Default::default()
+    })
 }
 
 /// The chain CA (made, or reused from `--ca`) and an agency under it, saved into DIR/ca and

@@ -5,6 +5,7 @@ mod bench;
 mod bench_exec;
 mod chain;
 mod console;
+mod storage_cmd;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -46,6 +47,8 @@ enum Command {
     /// `bench chain` (committed TPS and latency of a running chain over JSON-RPC).
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Storage tools: `aurum storage migrate --from nodeK/data --to postgres://…`.
+    Storage(storage_cmd::StorageArgs),
 }
 
 #[derive(Subcommand)]
@@ -72,6 +75,7 @@ fn main() -> ExitCode {
         Command::Console(args) => console::run(args),
         Command::Bench(BenchCommand::Exec(args)) => bench_exec::run(args),
         Command::Bench(BenchCommand::Chain(args)) => bench::run(args),
+        Command::Storage(args) => storage_cmd::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

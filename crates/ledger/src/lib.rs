@@ -291,6 +291,19 @@ impl Ledger {
         Ok(())
     }
 
+    /// Reads, and discards, what admitting these txs will ask ([`Ledger::tx_location`] of
+    /// each hash, [`Ledger::nonce_used_at`] of each native nonce), in one multi-get per
+    /// namespace: a hint for stores with a read cache (PostgreSQL), whose per-tx lookups then
+    /// hit it instead of costing a round trip each. Changes no answer.
+    pub fn prefetch_admission(&self, hashes: &[B256], nonces: &[U256]) -> Result<()> {
+        let keys: Vec<&[u8]> = hashes.iter().map(|h| h.as_slice()).collect();
+        self.store.multi_get(&self.ns.txs, &keys)?;
+        let nonce_keys: Vec<[u8; 32]> = nonces.iter().map(|n| n.to_be_bytes::<32>()).collect();
+        let keys: Vec<&[u8]> = nonce_keys.iter().map(|k| k.as_slice()).collect();
+        self.store.multi_get(&self.ns.nonces, &keys)?;
+        Ok(())
+    }
+
     /// The block in which a native tx nonce was used, if it is still inside the window.
     pub fn nonce_used_at(&self, nonce: &U256) -> Result<Option<u64>> {
         read_u64(&*self.store, &self.ns.nonces, &nonce.to_be_bytes::<32>(), "nonce")

@@ -17,13 +17,14 @@ use aurum_ledger::Genesis;
 use aurum_network::{Network, NetworkConfig, NodeId, TlsFiles};
 use aurum_rpc::{Limits, Rpc};
 mod host;
-use aurum_storage::{KvStore, RocksConfig, RocksStore};
+mod storage;
 pub use host::{GroupHost, Status as GroupStatus};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
+use storage::open_store;
 use tokio::sync::oneshot;
 
 #[derive(Debug, thiserror::Error)]
@@ -178,14 +179,22 @@ impl Default for SealerSection {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StorageSection {
-    /// fsync the write-ahead log on every block commit (a committed block survives power loss).
+    /// fsync the write-ahead log on every block commit (a committed block survives power loss);
+    /// on PostgreSQL, `synchronous_commit` for block commits.
     #[serde(default = "yes")]
     pub sync: bool,
+    /// `rocksdb` (default: `node.data_dir`) or `postgres` (everything in the database at
+    /// `url`; only keys, config and a store id stay in `node.data_dir`).
+    #[serde(default)]
+    pub backend: StorageBackend,
+    /// `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE`, for `backend = "postgres"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
 }
 
 impl Default for StorageSection {
     fn default() -> Self {
-        StorageSection { sync: true }
+        StorageSection { sync: true, backend: StorageBackend::default(), url: None }
     }
 }
 
@@ -211,6 +220,14 @@ impl Default for ExecutionSection {
 
 fn default_exec_mode() -> String {
     "auto".into()
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageBackend {
+    #[default]
+    Rocksdb,
+    Postgres,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -276,6 +293,8 @@ pub struct Node {
     ready_file: PathBuf,
     stop_rpc: Option<oneshot::Sender<()>>,
     rpc_task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    /// Held while the node runs when its store is remote (see `storage`).
+    _local_lock: Option<std::fs::File>,
 }
 
 impl Node {
@@ -322,16 +341,7 @@ impl Node {
             .map_err(|e| NodeError::Key { path: key_path.clone(), reason: e.to_string() })?;
 
         let data_dir = dir.join(&config.node.data_dir);
-        let store: Arc<dyn KvStore> = Arc::new(
-            RocksStore::open(
-                &data_dir,
-                RocksConfig { sync: config.storage.sync, ..Default::default() },
-            )
-            .map_err(|e| match e.to_string().contains("LOCK") {
-                true => NodeError::InUse { path: data_dir.clone() },
-                false => NodeError::Storage(e),
-            })?,
-        );
+        let (store, local_lock) = open_store(&config.storage, &data_dir, config_path)?;
         // The storage lock is ours, so no other node serves from here: a ready file now is a
         // stale one from a killed run and must not be mistaken for this run's.
         let _ = std::fs::remove_file(&ready_file);
@@ -458,6 +468,7 @@ impl Node {
             ready_file,
             stop_rpc: Some(stop_tx),
             rpc_task: Some(rpc_task),
+            _local_lock: local_lock,
         })
     }
 

@@ -155,6 +155,7 @@ impl Rpc {
                 if let Some(err) = self.check_batch(items.len()) {
                     return Some(err);
                 }
+                self.prefetch_sends(&items);
                 let out: Vec<Value> =
                     items.into_iter().filter_map(|v| self.handle_value(path, v)).collect();
                 (!out.is_empty()).then_some(Value::Array(out))
@@ -179,6 +180,34 @@ impl Rpc {
     }
 
     /// Handles one request object (not a batch).
+    /// A batch of native `sendTransaction`s: warm the ledger's read cache for admitting them
+    /// all at once (see `TxPool::prefetch`). Items that do not parse are left to the normal
+    /// path, which answers them.
+    fn prefetch_sends(&self, items: &[Value]) {
+        let mut by_group: HashMap<String, Vec<Transaction>> = HashMap::new();
+        for item in items {
+            if item.get("method").and_then(Value::as_str) != Some("sendTransaction") {
+                continue;
+            }
+            let params = item.get("params").and_then(Value::as_array);
+            let group = params.and_then(|p| p.first()).and_then(Value::as_str);
+            let raw = params.and_then(|p| p.get(1)).and_then(Value::as_str);
+            let (Some(group), Some(raw)) = (group, raw) else { continue };
+            let Ok(bytes) = hex::decode(raw.trim_start_matches("0x")) else { continue };
+            if bytes.first().is_some_and(|b| *b >= 0xc0) {
+                continue;
+            }
+            if let Ok(tx) = Transaction::decode(&bytes) {
+                by_group.entry(group.to_owned()).or_default().push(tx);
+            }
+        }
+        for (group, txs) in by_group {
+            if let Ok(g) = self.group(&group) {
+                g.pool().prefetch(txs.iter());
+            }
+        }
+    }
+
     pub fn handle_value(&self, path: Option<&str>, value: Value) -> Option<Value> {
         match parse_request(value) {
             Err(resp) => Some(resp),

@@ -1,7 +1,8 @@
 //! Namespaced, ordered key-value storage with atomic write batches across namespaces.
 //! [`KvStore`] is the boundary every other crate uses; [`RocksStore`] is the default backend,
-//! [`MemStore`] an in-memory one for tests and in-process use, and a PostgreSQL backend comes
-//! later. Every backend must pass the suite in `conformance` (feature `test-utils`).
+//! [`PgStore`] keeps everything in a PostgreSQL database (storage apart from compute), and
+//! [`MemStore`] is an in-memory one for tests and in-process use. Every backend must pass the
+//! suite in `conformance` (feature `test-utils`; `pg::testing` starts a throwaway server).
 //!
 //! Namespaces are created explicitly with [`KvStore::ensure_namespace`]; reading or writing a
 //! namespace that does not exist is [`StorageError::UnknownNamespace`], never an implicit create.
@@ -15,11 +16,13 @@ use std::sync::Arc;
 #[cfg(any(test, feature = "test-utils"))]
 pub mod conformance;
 mod mem;
+pub mod pg;
 mod rocks;
 #[cfg(test)]
 mod tests;
 
 pub use mem::{MemSnapshot, MemStore};
+pub use pg::{PgConfig, PgSnapshot, PgStore};
 pub use rocks::{RocksConfig, RocksSnapshot, RocksStore, SCHEMA_VERSION};
 
 /// The backend's own namespace (schema version and other bookkeeping); never user-visible.

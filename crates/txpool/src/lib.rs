@@ -217,11 +217,29 @@ impl TxPool {
     /// gossiped again (every sealer is linked to every other). Returns how many were new.
     pub fn submit_from_peer(&self, txs: Vec<Transaction>) -> usize {
         use rayon::prelude::*;
+        self.prefetch(txs.iter());
         txs.into_par_iter()
             .map(|tx| (tx.encode().len(), tx))
             .filter(|(size, _)| *size <= MAX_TX_BYTES)
             .map(|(size, tx)| self.timed_admit(tx, size, false).is_ok() as usize)
             .sum()
+    }
+
+    /// Warms the ledger's read cache for admitting `txs` (one multi-get for their hashes and
+    /// one for their native nonces, see [`Ledger::prefetch_admission`]); admission itself
+    /// still asks the ledger per tx, so this changes no outcome. Failures are ignored.
+    pub fn prefetch<'a>(&self, txs: impl Iterator<Item = &'a Transaction>) {
+        let mut hashes = Vec::new();
+        let mut nonces = Vec::new();
+        for tx in txs {
+            hashes.push(tx.hash(&*self.suite));
+            if let Transaction::Native(n) = tx {
+                nonces.push(n.data.nonce);
+            }
+        }
+        if hashes.len() > 1 {
+            let _ = self.ledger.prefetch_admission(&hashes, &nonces);
+        }
     }
 
     /// Starts collecting client txs for gossip (see [`TxPool::take_gossip`]).
