@@ -5,120 +5,18 @@
 
 mod common;
 
-use aurum_sdk::{Address, Client, DynSolValue, KeyPair, SuiteKind, TxRequest, U256, abi};
+use aurum_sdk::{Client, KeyPair, SuiteKind, TxRequest};
 use aurum_storage::pg::testing::PgCluster;
+use common::chain::*;
 use common::*;
-use std::collections::HashMap;
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+
 use std::time::{Duration, Instant};
 use tokio::runtime::Runtime;
-use tokio::sync::Mutex;
-
-/// (block number, block hash) each receipt named, by tx hash.
-type Seen = Arc<Mutex<HashMap<aurum_sdk::B256, (u64, aurum_sdk::B256)>>>;
 
 const FLAGS: [&str; 4] = ["--min-seal-ms", "50", "--view-timeout-ms", "1000"];
-
-fn head(rt: &Runtime, url: &str) -> Option<u64> {
-    rt.block_on(async {
-        let client = Client::connect(url.to_string(), "group0").await.ok()?;
-        client.block_number().await.ok()
-    })
-}
-
-fn wait_until(what: &str, secs: u64, mut cond: impl FnMut() -> bool, logs: impl Fn() -> String) {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while !cond() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}\n{}", logs());
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-fn all_logs(nodes: &[TestNode]) -> String {
-    nodes.iter().map(|n| format!("--- node{} ---\n{}", n.index, n.log_tail())).collect()
-}
-
-fn deploy_token(rt: &Runtime, url: &str, key: &KeyPair) -> (Address, aurum_sdk::Bytes) {
-    let (abi, bytecode) = aurum_sdk::load_artifact(artifact("AurumToken")).unwrap();
-    let token = rt.block_on(async {
-        let client = Client::connect(url.to_string(), "group0").await.unwrap();
-        let args = [
-            DynSolValue::String("Consortium".into()),
-            DynSolValue::String("CT".into()),
-            DynSolValue::Uint(U256::from(10u64).pow(U256::from(30u64)), 256),
-        ];
-        client.deploy(key, &abi, &bytecode, &args).await.unwrap().address
-    });
-    let transfer = abi::find_function(&abi, "transfer", 2).unwrap().clone();
-    let recipient = Address::repeat_byte(0x42);
-    let input = abi::encode_call(&transfer, &[recipient.into(), U256::from(1u64).into()]).unwrap();
-    (token, input)
-}
-
-/// Two senders keeping txs in flight against one node and recording every receipt; a
-/// sender stops at its first error (e.g. while the database is away).
-struct Load {
-    stop: Arc<AtomicBool>,
-    workers: Vec<tokio::task::JoinHandle<()>>,
-}
-
-impl Load {
-    fn start(
-        rt: &Runtime,
-        url: &str,
-        key: &Arc<KeyPair>,
-        token: Address,
-        input: &aurum_sdk::Bytes,
-        seen: &Seen,
-    ) -> Load {
-        let stop = Arc::new(AtomicBool::new(false));
-        let workers = (0..2)
-            .map(|_| {
-                let (url, key, input, seen, stop) = (
-                    url.to_string(),
-                    Arc::clone(key),
-                    input.clone(),
-                    Arc::clone(seen),
-                    Arc::clone(&stop),
-                );
-                rt.spawn(async move {
-                    let Ok(client) = Client::connect(url, "group0").await else { return };
-                    while !stop.load(Ordering::Relaxed) {
-                        let mut batch = Vec::new();
-                        for _ in 0..20 {
-                            match client
-                                .send_transaction(&key, TxRequest::call(token, input.clone()))
-                                .await
-                            {
-                                Ok(h) => batch.push(h),
-                                Err(_) => return,
-                            }
-                        }
-                        for h in batch {
-                            match client.wait_for_receipt(h, Duration::from_secs(60)).await {
-                                Ok(r) => {
-                                    seen.lock().await.insert(h, (r.block_number, r.block_hash));
-                                }
-                                Err(_) => return,
-                            }
-                        }
-                    }
-                })
-            })
-            .collect();
-        Load { stop, workers }
-    }
-
-    fn finish(self, rt: &Runtime) {
-        self.stop.store(true, Ordering::Relaxed);
-        for w in self.workers {
-            let _ = rt.block_on(w);
-        }
-    }
-}
 
 /// Waits until all nodes report the same head, then checks every height's hash agrees and
 /// every acknowledged receipt is where it was acknowledged.

@@ -2,6 +2,8 @@
 //! as a child process, waiting on `ready.json` rather than guessing.
 #![allow(dead_code)]
 
+pub mod chain;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
