@@ -7,6 +7,7 @@
 //! senders do not conflict (a sender's own txs are ordered by its nonce); receivers are as
 //! many fresh accounts or names. The setup (deploying, funding) is not measured.
 
+use crate::workload::{PARALLEL_OK_ARTIFACT, TOKEN_ARTIFACT, dag_transfer_abi, user};
 use anyhow::{Context, bail};
 use aurum_sdk::{Client, DynSolValue, JsonAbi, KeyPair, TxRequest, U256, abi};
 use clap::{Args, ValueEnum};
@@ -56,14 +57,7 @@ pub struct BenchArgs {
     json: bool,
 }
 
-const TOKEN_ARTIFACT: &str = include_str!("../../../contracts/artifacts/AurumToken.json");
-const PARALLEL_OK_ARTIFACT: &str = include_str!("../../../contracts/artifacts/ParallelOk.json");
 const DAG_TRANSFER: &str = "0x000000000000000000000000000000000000100c";
-const DAG_ABI: &str = r#"[
-  {"type":"function","name":"userAdd","stateMutability":"nonpayable","inputs":[{"name":"user","type":"string"},{"name":"balance","type":"uint256"}],"outputs":[{"name":"","type":"uint256"}]},
-  {"type":"function","name":"userTransfer","stateMutability":"nonpayable","inputs":[{"name":"user_a","type":"string"},{"name":"user_b","type":"string"},{"name":"amount","type":"uint256"}],"outputs":[{"name":"","type":"uint256"}]},
-  {"type":"function","name":"userBalance","stateMutability":"view","inputs":[{"name":"user","type":"string"}],"outputs":[{"name":"","type":"uint256"},{"name":"","type":"uint256"}]}
-]"#;
 
 pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
@@ -78,10 +72,6 @@ struct Target {
     call: Box<dyn Fn(usize) -> anyhow::Result<aurum_sdk::Bytes> + Send + Sync>,
     /// A read-back check after the run: (function, args, expected first output).
     check: (String, Vec<DynSolValue>, U256),
-}
-
-fn user(tag: &str, i: usize) -> String {
-    format!("{tag}{i}")
 }
 
 /// Txs sent in batches over `connections`, paced at `rate`.
@@ -279,7 +269,7 @@ async fn prepare(
             })
         }
         ChainWorkload::DagTransfer => {
-            let abi: JsonAbi = serde_json::from_str(DAG_ABI)?;
+            let abi = dag_transfer_abi()?;
             let to: aurum_sdk::Address = DAG_TRANSFER.parse()?;
             let add = abi::find_function(&abi, "userAdd", 2)?.clone();
             let calls = (0..k)

@@ -6,6 +6,7 @@
 //! consecutive blocks of `--block-size`, each block's diff applied before the next; only
 //! `execute_block` is timed.
 
+use crate::workload::{PARALLEL_OK_ARTIFACT, TOKEN_ARTIFACT, dag_transfer_abi, encode, user};
 use alloy_primitives::{Address, Bytes, TxKind, U256, keccak256};
 use anyhow::{Context, bail};
 use aurum_crypto::SuiteKind;
@@ -15,6 +16,7 @@ use aurum_executor::{
 use aurum_primitives::state::{AccountInfo, MemState, account_key};
 use aurum_primitives::transaction::{NativeTx, SignedNativeTx};
 use aurum_primitives::{Transaction, TxStatus, VerifiedTx};
+use aurum_sdk::DynSolValue;
 use clap::{Args, ValueEnum};
 use serde_json::json;
 use std::time::{Duration, Instant};
@@ -62,61 +64,20 @@ pub struct ExecArgs {
     json: bool,
 }
 
-const TOKEN_ARTIFACT: &str = include_str!("../../../contracts/artifacts/AurumToken.json");
-const PARALLEL_OK_ARTIFACT: &str = include_str!("../../../contracts/artifacts/ParallelOk.json");
 const DEPLOYER: Address = Address::new([0xde; 20]);
 
 fn account(tag: u8, i: usize) -> Address {
     Address::from_slice(&keccak256([&[tag][..], &(i as u64).to_be_bytes()].concat())[12..])
 }
 
-fn user(tag: &str, i: usize) -> String {
-    format!("{tag}{i}")
+/// `(name, amount)` arguments.
+fn name_amount(name: String, amount: u64) -> [DynSolValue; 2] {
+    [name.into(), U256::from(amount).into()]
 }
 
-/// ABI: a call with `(string, string, uint256)` arguments.
-fn call_strings(selector: [u8; 4], a: &str, b: &str, amount: u64) -> Bytes {
-    let word = |n: usize| U256::from(n).to_be_bytes::<32>();
-    let padded = |s: &str| {
-        let mut v = s.as_bytes().to_vec();
-        v.resize(s.len().div_ceil(32) * 32, 0);
-        v
-    };
-    let (pa, pb) = (padded(a), padded(b));
-    let mut out = selector.to_vec();
-    out.extend(word(96));
-    out.extend(word(96 + 32 + pa.len()));
-    out.extend(U256::from(amount).to_be_bytes::<32>());
-    out.extend(word(a.len()));
-    out.extend(pa);
-    out.extend(word(b.len()));
-    out.extend(pb);
-    out.into()
-}
-
-fn selector(signature: &str) -> [u8; 4] {
-    let h = keccak256(signature.as_bytes());
-    [h[0], h[1], h[2], h[3]]
-}
-
-/// ABI: `(string, uint256)`.
-fn call_string_amount(selector: [u8; 4], a: &str, amount: u64) -> Bytes {
-    let mut v = a.as_bytes().to_vec();
-    v.resize(a.len().div_ceil(32) * 32, 0);
-    let mut out = selector.to_vec();
-    out.extend(U256::from(64).to_be_bytes::<32>());
-    out.extend(U256::from(amount).to_be_bytes::<32>());
-    out.extend(U256::from(a.len()).to_be_bytes::<32>());
-    out.extend(v);
-    out.into()
-}
-
-fn erc20_transfer(to: Address, amount: u64) -> Bytes {
-    let mut out = selector("transfer(address,uint256)").to_vec();
-    out.extend([0u8; 12]);
-    out.extend(to.as_slice());
-    out.extend(U256::from(amount).to_be_bytes::<32>());
-    out.into()
+/// `(from, to, amount)` arguments of the name-keyed transfers.
+fn names_amount(from: String, to: String, amount: u64) -> [DynSolValue; 3] {
+    [from.into(), to.into(), U256::from(amount).into()]
 }
 
 struct Builder {
@@ -144,12 +105,6 @@ impl Builder {
             sender: from,
         }
     }
-}
-
-fn bytecode(artifact: &str) -> anyhow::Result<Bytes> {
-    let json: serde_json::Value = serde_json::from_str(artifact)?;
-    let hex = json["bytecode"].as_str().context("artifact without bytecode")?;
-    Ok(alloy_primitives::hex::decode(hex.trim_start_matches("0x"))?.into())
 }
 
 /// The state the measured txs run on, and the txs.
@@ -214,58 +169,45 @@ fn setup(args: &ExecArgs) -> anyhow::Result<Setup> {
             }
         }
         Workload::Erc20 => {
+            let (abi, bytecode) = aurum_sdk::abi::parse_artifact(TOKEN_ARTIFACT)?;
             let supply = U256::from(10u64).pow(U256::from(30u64));
-            let mut deploy = bytecode(TOKEN_ARTIFACT)?.to_vec();
-            // constructor(string name, string symbol, uint256 supply)
-            let mut args_abi = Vec::new();
-            args_abi.extend(U256::from(96).to_be_bytes::<32>());
-            args_abi.extend(U256::from(160).to_be_bytes::<32>());
-            args_abi.extend(supply.to_be_bytes::<32>());
-            for name in ["B", "B"] {
-                args_abi.extend(U256::from(name.len()).to_be_bytes::<32>());
-                let mut v = name.as_bytes().to_vec();
-                v.resize(32, 0);
-                args_abi.extend(v);
-            }
-            deploy.extend(args_abi);
+            let ctor = ["B".to_string().into(), "B".to_string().into(), supply.into()];
+            let deploy = aurum_sdk::abi::encode_deploy(&abi, &bytecode, &ctor)?;
             let created = run_setup(
                 &executor,
                 &mut state,
                 &mut ctx,
-                &[b.tx(DEPLOYER, None, deploy.into(), U256::ZERO)],
+                &[b.tx(DEPLOYER, None, deploy, U256::ZERO)],
             )?;
+            let transfer = |to: Address, amount: u64| {
+                encode(&abi, "transfer", &[to.into(), U256::from(amount).into()])
+            };
             let token = created[0].receipts[0].contract_address.context("token address")?;
-            let funding: Vec<_> = senders
-                .iter()
-                .map(|s| b.tx(DEPLOYER, Some(token), erc20_transfer(*s, 1_000_000), U256::ZERO))
-                .collect();
+            let mut funding = Vec::with_capacity(accounts);
+            for s in &senders {
+                funding.push(b.tx(DEPLOYER, Some(token), transfer(*s, 1_000_000)?, U256::ZERO));
+            }
             run_setup(&executor, &mut state, &mut ctx, &funding)?;
             for t in 0..args.txs {
                 let to = account(2, receiver(t));
-                txs.push(b.tx(
-                    senders[t % accounts],
-                    Some(token),
-                    erc20_transfer(to, 1),
-                    U256::ZERO,
-                ));
+                txs.push(b.tx(senders[t % accounts], Some(token), transfer(to, 1)?, U256::ZERO));
             }
         }
         Workload::DagTransfer => {
-            let add = selector("userAdd(string,uint256)");
+            let abi = dag_transfer_abi()?;
             let mut funding = Vec::with_capacity(2 * accounts + 1);
             for i in 0..accounts {
-                let input = call_string_amount(add, &user("u", i), 1_000_000);
+                let input = encode(&abi, "userAdd", &name_amount(user("u", i), 1_000_000))?;
                 funding.push(b.tx(DEPLOYER, Some(DAG_TRANSFER_ADDRESS), input, U256::ZERO));
             }
             for i in 0..=accounts {
-                let input = call_string_amount(add, &user("v", i), 0);
+                let input = encode(&abi, "userAdd", &name_amount(user("v", i), 0))?;
                 funding.push(b.tx(DEPLOYER, Some(DAG_TRANSFER_ADDRESS), input, U256::ZERO));
             }
             run_setup(&executor, &mut state, &mut ctx, &funding)?;
-            let transfer = selector("userTransfer(string,string,uint256)");
             for t in 0..args.txs {
-                let input =
-                    call_strings(transfer, &user("u", t % accounts), &user("v", receiver(t)), 1);
+                let from_to = names_amount(user("u", t % accounts), user("v", receiver(t)), 1);
+                let input = encode(&abi, "userTransfer", &from_to)?;
                 txs.push(b.tx(
                     senders[t % accounts],
                     Some(DAG_TRANSFER_ADDRESS),
@@ -275,33 +217,24 @@ fn setup(args: &ExecArgs) -> anyhow::Result<Setup> {
             }
         }
         Workload::ParallelOk => {
+            let (abi, bytecode) = aurum_sdk::abi::parse_artifact(PARALLEL_OK_ARTIFACT)?;
             let created = run_setup(
                 &executor,
                 &mut state,
                 &mut ctx,
-                &[b.tx(DEPLOYER, None, bytecode(PARALLEL_OK_ARTIFACT)?, U256::ZERO)],
+                &[b.tx(DEPLOYER, None, bytecode, U256::ZERO)],
             )?;
             let contract = created[0].receipts[0].contract_address.context("contract address")?;
-            let set = selector("set(string,uint256)");
-            let mut funding = vec![b.tx(
-                DEPLOYER,
-                Some(contract),
-                selector("enableParallel()").to_vec().into(),
-                U256::ZERO,
-            )];
-            funding.extend((0..accounts).map(|i| {
-                b.tx(
-                    DEPLOYER,
-                    Some(contract),
-                    call_string_amount(set, &user("u", i), 1_000_000),
-                    U256::ZERO,
-                )
-            }));
+            let enable = encode(&abi, "enableParallel", &[])?;
+            let mut funding = vec![b.tx(DEPLOYER, Some(contract), enable, U256::ZERO)];
+            for i in 0..accounts {
+                let input = encode(&abi, "set", &name_amount(user("u", i), 1_000_000))?;
+                funding.push(b.tx(DEPLOYER, Some(contract), input, U256::ZERO));
+            }
             run_setup(&executor, &mut state, &mut ctx, &funding)?;
-            let transfer = selector("transfer(string,string,uint256)");
             for t in 0..args.txs {
-                let input =
-                    call_strings(transfer, &user("u", t % accounts), &user("v", receiver(t)), 1);
+                let from_to = names_amount(user("u", t % accounts), user("v", receiver(t)), 1);
+                let input = encode(&abi, "transfer", &from_to)?;
                 txs.push(b.tx(senders[t % accounts], Some(contract), input, U256::ZERO));
             }
         }

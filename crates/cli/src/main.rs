@@ -6,6 +6,7 @@ mod bench_exec;
 mod chain;
 mod console;
 mod storage_cmd;
+mod workload;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;

@@ -64,11 +64,7 @@ fn bench_chain_drives_a_node_with_each_workload() {
     let dir = tmp.path().join("chain");
     build_chain(&dir, &[]);
     // Speculate on two threads whatever the machine (0 would mean serial on 2 cores).
-    let config = dir.join("node0/config.toml");
-    let text = std::fs::read_to_string(&config).unwrap();
-    let text = text.replace("mode = \"auto\"\nthreads = 0", "mode = \"auto\"\nthreads = 2");
-    assert!(text.contains("threads = 2"), "{text}");
-    std::fs::write(&config, text).unwrap();
+    edit_config(&dir, 0, "mode = \"auto\"\nthreads = 0", "mode = \"auto\"\nthreads = 2");
     let node = TestNode::start(&dir);
     let url = node.url();
     for workload in ["erc20", "dag-transfer", "parallel-ok"] {

@@ -43,13 +43,9 @@ fn start_chain_executing(
     let dir = tmp.path().join("chain");
     build_consortium(&dir, n, flags);
     for k in 0..n as usize {
-        let path = dir.join(format!("node{k}/config.toml"));
-        let config = std::fs::read_to_string(&path).unwrap();
         let (mode, threads) = execution(k);
         let section = format!("[execution]\nmode = \"{mode}\"\nthreads = {threads}\n");
-        let config = config.replace("[execution]\nmode = \"auto\"\nthreads = 0\n", &section);
-        assert!(config.contains(&section), "{}: no [execution] section to set", path.display());
-        std::fs::write(&path, config).unwrap();
+        edit_config(&dir, k, "[execution]\nmode = \"auto\"\nthreads = 0\n", &section);
     }
     let nodes = (0..n as usize).map(|k| TestNode::start_node(&dir, k)).collect();
     (tmp, dir, nodes)

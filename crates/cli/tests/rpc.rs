@@ -429,11 +429,7 @@ fn send_transaction_refusals_name_their_reason() {
     let dir = tmp.path().join("chain");
     build_chain(&dir, &[]);
     // A body limit above twice the tx limit, so an oversized tx reaches the pool as hex.
-    let config = dir.join("node0/config.toml");
-    let text = std::fs::read_to_string(&config).unwrap();
-    assert!(text.contains("max_body_bytes = 8388608"), "{text}");
-    std::fs::write(&config, text.replace("max_body_bytes = 8388608", "max_body_bytes = 16777216"))
-        .unwrap();
+    edit_config(&dir, 0, "max_body_bytes = 8388608", "max_body_bytes = 16777216");
     let node = TestNode::start(&dir);
     let url = node.url();
     let url = url.as_str();

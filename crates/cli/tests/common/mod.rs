@@ -29,6 +29,14 @@ pub fn build_chain(dir: &Path, extra: &[&str]) {
     assert!(out.status.success(), "build-chain failed: {}", String::from_utf8_lossy(&out.stderr));
 }
 
+/// Replaces `from`, which must be there, with `to` in node K's `config.toml` under `dir`.
+pub fn edit_config(dir: &Path, k: usize, from: &str, to: &str) {
+    let path = dir.join(format!("node{k}/config.toml"));
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains(from), "{}: no {from:?} to replace in\n{text}", path.display());
+    std::fs::write(&path, text.replace(from, to)).unwrap();
+}
+
 /// Creates an `n`-node chain in `dir` on free ports (RPC base, P2P base) with extra flags.
 pub fn build_consortium(dir: &Path, n: u16, extra: &[&str]) {
     let rpc = free_port_range(n + 2).to_string();
