@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
+# A fresh Debian machine gets what the build and the suites need (nothing if present).
+scripts/deps.sh test
+
 echo "== fmt"
 cargo fmt --all -- --check
 echo "== clippy"
