@@ -270,7 +270,10 @@ fn node_config(
             min_seal_interval_ms: args.min_seal_ms,
             ..Default::default()
         },
-        consensus: aurum_node::ConsensusSection { view_timeout_ms: args.view_timeout_ms },
+        consensus: aurum_node::ConsensusSection {
+            view_timeout_ms: args.view_timeout_ms,
+            ..Default::default()
+        },
         storage: Default::default(),
         groups,
     }

@@ -57,6 +57,8 @@ pub struct GroupOptions {
     /// A block is sealed at most this often, unless a full block is waiting.
     pub min_seal_interval: Duration,
     pub pool_capacity: usize,
+    /// Txs one sender may hold in the pool.
+    pub sender_quota: usize,
     /// How blocks execute (every mode gives the serial result) and on how many threads
     /// (0: half the cores).
     pub exec_mode: ExecMode,
@@ -68,6 +70,7 @@ impl Default for GroupOptions {
         GroupOptions {
             min_seal_interval: Duration::from_millis(100),
             pool_capacity: 100_000,
+            sender_quota: aurum_txpool::DEFAULT_SENDER_QUOTA,
             exec_mode: ExecMode::Auto,
             exec_threads: 0,
         }
@@ -139,6 +142,8 @@ impl Group {
                 group_id: genesis.group_id.clone(),
                 capacity: options.pool_capacity,
                 capacity_bytes: aurum_txpool::DEFAULT_CAPACITY_BYTES,
+                sender_quota: options.sender_quota,
+                sender_quota_bytes: aurum_txpool::DEFAULT_SENDER_QUOTA_BYTES,
             },
             Arc::clone(&ledger),
             params.web3_chain_id,

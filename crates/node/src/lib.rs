@@ -136,12 +136,23 @@ pub struct ConsensusSection {
     /// PBFT view timeout at view 0, in ms (doubles per view change).
     #[serde(default = "default_view_timeout")]
     pub view_timeout_ms: u64,
+    /// After a block with txs, one empty block is sealed once this long passes with no new
+    /// tx, so clients waiting for "the block after" mine see one (0: never).
+    #[serde(default = "default_idle_block_ms")]
+    pub idle_block_ms: u64,
 }
 
 impl Default for ConsensusSection {
     fn default() -> Self {
-        ConsensusSection { view_timeout_ms: default_view_timeout() }
+        ConsensusSection {
+            view_timeout_ms: default_view_timeout(),
+            idle_block_ms: default_idle_block_ms(),
+        }
     }
+}
+
+fn default_idle_block_ms() -> u64 {
+    aurum_sealer::DEFAULT_IDLE_BLOCK.as_millis() as u64
 }
 
 fn default_cert() -> PathBuf {
@@ -165,6 +176,10 @@ pub struct SealerSection {
     pub min_seal_interval_ms: u64,
     #[serde(default = "default_pool_capacity")]
     pub pool_capacity: usize,
+    /// Txs one sender (account) may hold in the pool; more are refused with reason
+    /// `SenderQuota` until some commit.
+    #[serde(default = "default_sender_quota")]
+    pub sender_quota: usize,
 }
 
 impl Default for SealerSection {
@@ -172,8 +187,13 @@ impl Default for SealerSection {
         SealerSection {
             min_seal_interval_ms: default_min_seal_ms(),
             pool_capacity: default_pool_capacity(),
+            sender_quota: default_sender_quota(),
         }
     }
+}
+
+fn default_sender_quota() -> usize {
+    aurum_txpool::DEFAULT_SENDER_QUOTA
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -348,6 +368,7 @@ impl Node {
         let options = GroupOptions {
             min_seal_interval: Duration::from_millis(config.sealer.min_seal_interval_ms),
             pool_capacity: config.sealer.pool_capacity,
+            sender_quota: config.sealer.sender_quota,
             exec_mode: config.execution.mode.parse().map_err(|e| NodeError::Config {
                 path: config_path.to_path_buf(),
                 reason: format!("[execution] mode: {e}"),
@@ -369,6 +390,8 @@ impl Node {
         let sealer_options = aurum_sealer::Options {
             base_timeout_ms: config.consensus.view_timeout_ms,
             min_seal_interval: Duration::from_millis(config.sealer.min_seal_interval_ms),
+            idle_block: (config.consensus.idle_block_ms > 0)
+                .then(|| Duration::from_millis(config.consensus.idle_block_ms)),
         };
         let (chain_id, crypto, default_group) =
             (first.chain_id.clone(), first.crypto.clone(), first.group_id.clone());

@@ -83,6 +83,9 @@ pub(crate) struct Driver {
     /// When each peer was last sent blocks for catching up.
     catch_up_sent: HashMap<NodeIndex, Instant>,
     last_commit: Instant,
+    /// Whether the head block holds txs (None: not read yet): a trailing empty block is due
+    /// only after one that does.
+    head_has_txs: Option<bool>,
     /// When this height's phases happened (for the per-block timing log).
     phases: Phases,
 }
@@ -130,6 +133,7 @@ impl Driver {
             empty_build: Instant::now() - Duration::from_secs(1),
             catch_up_sent: HashMap::new(),
             last_commit: Instant::now(),
+            head_has_txs: None,
             phases: Phases::default(),
         }
     }
@@ -206,13 +210,29 @@ impl Driver {
     fn has_work(&mut self) -> bool {
         let pool = self.group.pool();
         if pool.waiting() == 0 {
-            return false;
+            return self.trailing_block_due();
         }
         if self.work_checked.elapsed() >= Duration::from_millis(250) {
             self.work_checked = Instant::now();
             self.work = pool.has_ready(|a| pool.account_nonce(a).unwrap_or(0));
         }
         self.work
+    }
+
+    /// Whether a trailing empty block is due: the head block has txs, none is waiting, and
+    /// `idle_block` has passed since it committed.
+    fn trailing_block_due(&mut self) -> bool {
+        let Some(idle) = self.options.idle_block else { return false };
+        if self.last_commit.elapsed() < idle {
+            return false;
+        }
+        if self.head_has_txs.is_none() {
+            let ledger = self.group.ledger();
+            let head = ledger.head_number().and_then(|n| ledger.block_tx_hashes(n));
+            // Unreadable: no trailing block (the next commit sets it again).
+            self.head_has_txs = Some(matches!(head, Ok(Some(h)) if !h.is_empty()));
+        }
+        self.head_has_txs == Some(true)
     }
 
     /// A new consensus instance at `height`: after a commit by sync, at start, or when the
@@ -223,6 +243,8 @@ impl Driver {
         self.checked.clear();
         self.executed.clear();
         self.round_active = false;
+        // Sync may have committed since: read the head block again when it matters.
+        self.head_has_txs = None;
         let sealers = self.group.sealers(height)?;
         let me = self.key.public();
         let Some(index) = sealers.iter().position(|s| s.node_id == me) else {
@@ -474,6 +496,7 @@ impl Driver {
         self.pending_propose = None;
         self.round_active = false;
         self.last_commit = Instant::now();
+        self.head_has_txs = Some(!block.txs.is_empty());
         self.phases = Phases::default();
         // The sealer set may change from the next height on (the Consensus precompile).
         let next = decision.height + 1;
@@ -503,10 +526,12 @@ impl Driver {
             self.pending_propose = None;
             return Ok(());
         }
+        let me = inst.me;
         let waiting = self.group.pool().waiting();
         // After a view change the new leader must propose something, or the view change
-        // never completes: an empty block if no tx waits.
-        let must = view > 0;
+        // never completes: an empty block if no tx waits. So must a leader whose chain went
+        // idle after a block with txs (one trailing empty block).
+        let must = view > 0 || (waiting == 0 && self.trailing_block_due());
         if waiting == 0 && !must {
             return Ok(());
         }
@@ -520,7 +545,7 @@ impl Driver {
         if self.empty_build.elapsed() < Duration::from_millis(100) {
             return Ok(());
         }
-        let Some((payload, hashes)) = self.group.build_proposal(height, inst.me, must)? else {
+        let Some((payload, hashes)) = self.group.build_proposal(height, me, must)? else {
             self.empty_build = Instant::now();
             return Ok(());
         };

@@ -43,11 +43,22 @@ pub struct Options {
     pub base_timeout_ms: u64,
     /// A leader gathers txs this long after the last block unless a block is full.
     pub min_seal_interval: Duration,
+    /// After a block with txs, a leader seals one empty block once this long passes with no
+    /// new tx (None: never). Clients that confirm a tx by waiting for the block after it
+    /// (ethers' `tx.wait()` polls on new blocks) then see one; never two empty in a row.
+    pub idle_block: Option<Duration>,
 }
+
+/// Default of [`Options::idle_block`].
+pub const DEFAULT_IDLE_BLOCK: Duration = Duration::from_millis(1000);
 
 impl Default for Options {
     fn default() -> Self {
-        Options { base_timeout_ms: 3000, min_seal_interval: Duration::from_millis(100) }
+        Options {
+            base_timeout_ms: 3000,
+            min_seal_interval: Duration::from_millis(100),
+            idle_block: Some(DEFAULT_IDLE_BLOCK),
+        }
     }
 }
 
@@ -243,7 +254,8 @@ fn gossip(
                         .iter()
                         .filter_map(|b| aurum_primitives::Transaction::decode(b).ok())
                         .collect();
-                    group.pool().submit_from_peer(txs);
+                    // Counted against the sending peer's share, not local clients'.
+                    group.pool().submit_gossip(std::sync::Arc::from(from.0.as_slice()), txs);
                 }
                 Err(e) => {
                     tracing::debug!(group = group.id(), peer = %from, error = %e, "bad gossip")

@@ -33,6 +33,11 @@ pub const MAX_NONCE_GAP: u64 = 64;
 pub const DEFAULT_CAPACITY: usize = 100_000;
 /// Bytes of encoded txs a pool holds at most unless configured (256 MiB).
 pub const DEFAULT_CAPACITY_BYTES: usize = 256 << 20;
+/// Txs one sender may hold in the pool unless configured (5% of the default capacity): one
+/// key cannot crowd out everyone else.
+pub const DEFAULT_SENDER_QUOTA: usize = 5_000;
+/// Bytes of txs one sender may hold unless configured (5% of the default byte capacity).
+pub const DEFAULT_SENDER_QUOTA_BYTES: usize = DEFAULT_CAPACITY_BYTES / 20;
 
 /// Why a transaction was refused. The RPC layer reports `reason()` and the message.
 #[derive(Debug, thiserror::Error)]
@@ -72,6 +77,16 @@ pub enum AdmitError {
     PoolFull { capacity: usize },
     #[error("the pool is full ({capacity_bytes} bytes of transactions); retry later")]
     PoolFullBytes { capacity_bytes: usize },
+    #[error(
+        "sender {sender} already holds {held} transactions in the pool, its quota; retry when some have committed"
+    )]
+    SenderQuota { sender: Address, held: usize },
+    #[error(
+        "sender {sender} already holds {held} bytes of transactions in the pool (quota {quota}); retry when some have committed"
+    )]
+    SenderQuotaBytes { sender: Address, held: usize, quota: usize },
+    #[error("the peer's share of the pool is full ({held} transactions); its gossip waits")]
+    PeerShareFull { held: usize },
     #[error("reading the ledger failed: {0}")]
     Ledger(String),
 }
@@ -93,7 +108,10 @@ impl AdmitError {
             AdmitError::NonceTooLow { .. } | AdmitError::NonceTaken { .. } => "NonceTooLow",
             AdmitError::NonceTooHigh { .. } => "NonceTooHigh",
             AdmitError::BlockLimit { .. } => "BlockLimit",
-            AdmitError::PoolFull { .. } | AdmitError::PoolFullBytes { .. } => "PoolFull",
+            AdmitError::PoolFull { .. }
+            | AdmitError::PoolFullBytes { .. }
+            | AdmitError::PeerShareFull { .. } => "PoolFull",
+            AdmitError::SenderQuota { .. } | AdmitError::SenderQuotaBytes { .. } => "SenderQuota",
             AdmitError::Ledger(_) => "Internal",
         }
     }
@@ -108,6 +126,36 @@ pub struct PoolConfig {
     /// Encoded bytes held at most: a flood of large txs meets "pool full", not memory
     /// exhaustion.
     pub capacity_bytes: usize,
+    /// Txs and bytes one sender (account) may hold, whoever delivered them.
+    pub sender_quota: usize,
+    pub sender_quota_bytes: usize,
+}
+
+impl PoolConfig {
+    /// A pool for (chain, group) with the default capacities and quotas.
+    pub fn new(chain_id: impl Into<String>, group_id: impl Into<String>) -> Self {
+        PoolConfig {
+            chain_id: chain_id.into(),
+            group_id: group_id.into(),
+            capacity: DEFAULT_CAPACITY,
+            capacity_bytes: DEFAULT_CAPACITY_BYTES,
+            sender_quota: DEFAULT_SENDER_QUOTA,
+            sender_quota_bytes: DEFAULT_SENDER_QUOTA_BYTES,
+        }
+    }
+
+    /// What one peer's gossip may hold: half the pool (txs and bytes), so a flooding peer
+    /// never leaves local clients without room.
+    fn peer_share(&self) -> (usize, usize) {
+        (self.capacity / 2, self.capacity_bytes / 2)
+    }
+}
+
+/// Who delivered a tx: a client of this node, or a peer (by node id bytes).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Origin {
+    Client,
+    Peer(Arc<[u8]>),
 }
 
 struct Entry {
@@ -118,6 +166,15 @@ struct Entry {
     in_flight: bool,
     /// When a client's tx was last sent to peers (None: it came from a peer).
     gossiped: Option<std::time::Instant>,
+    /// The peer that delivered it (None: a client of this node).
+    peer: Option<Arc<[u8]>>,
+}
+
+/// Txs and bytes held for one sender or one peer.
+#[derive(Default, Clone, Copy)]
+struct Held {
+    txs: usize,
+    bytes: usize,
 }
 
 #[derive(Default)]
@@ -133,6 +190,19 @@ struct Inner {
     /// Native nonces held, with the tx holding each.
     native_nonces: HashMap<U256, B256>,
     eth_nonces: HashMap<Address, BTreeMap<u64, B256>>,
+    per_sender: HashMap<Address, Held>,
+    per_peer: HashMap<Arc<[u8]>, Held>,
+}
+
+/// Takes one entry's share off a tally, forgetting keys that reach zero.
+fn release<K: std::hash::Hash + Eq>(tally: &mut HashMap<K, Held>, key: &K, size: usize) {
+    if let Some(held) = tally.get_mut(key) {
+        held.txs -= 1;
+        held.bytes -= size;
+        if held.txs == 0 {
+            tally.remove(key);
+        }
+    }
 }
 
 impl Inner {
@@ -140,6 +210,10 @@ impl Inner {
         let Some(entry) = self.by_hash.remove(hash) else { return };
         self.order.remove(&entry.seq);
         self.bytes -= entry.size;
+        release(&mut self.per_sender, &entry.tx.sender, entry.size);
+        if let Some(peer) = &entry.peer {
+            release(&mut self.per_peer, peer, entry.size);
+        }
         match &entry.tx.tx {
             Transaction::Native(tx) => {
                 self.native_nonces.remove(&tx.data.nonce);
@@ -201,7 +275,7 @@ impl TxPool {
             return Err(AdmitError::TooLarge { size: bytes.len(), max: MAX_TX_BYTES });
         }
         // Decoding is exact, so `bytes` is the tx's encoding: no need to encode it again.
-        self.timed_admit(Transaction::decode(bytes)?, bytes.len(), true)
+        self.timed_admit(Transaction::decode(bytes)?, bytes.len(), &Origin::Client)
     }
 
     /// Verifies and admits a decoded tx; returns its hash.
@@ -210,18 +284,27 @@ impl TxPool {
         if size > MAX_TX_BYTES {
             return Err(AdmitError::TooLarge { size, max: MAX_TX_BYTES });
         }
-        self.timed_admit(tx, size, true)
+        self.timed_admit(tx, size, &Origin::Client)
     }
 
-    /// Admits txs gossiped by a peer, verifying their signatures in parallel. They are not
-    /// gossiped again (every sealer is linked to every other). Returns how many were new.
+    /// Admits txs gossiped by a peer whose id is unknown (counted as one anonymous peer);
+    /// see [`TxPool::submit_gossip`].
     pub fn submit_from_peer(&self, txs: Vec<Transaction>) -> usize {
+        self.submit_gossip(Arc::from(&[][..]), txs)
+    }
+
+    /// Admits txs gossiped by peer `peer` (its node id bytes), verifying their signatures
+    /// in parallel. They count against that peer's share of the pool, not against local
+    /// clients, and are not gossiped again (every sealer is linked to every other).
+    /// Returns how many were new.
+    pub fn submit_gossip(&self, peer: Arc<[u8]>, txs: Vec<Transaction>) -> usize {
         use rayon::prelude::*;
         self.prefetch(txs.iter());
+        let origin = Origin::Peer(peer);
         txs.into_par_iter()
             .map(|tx| (tx.encode().len(), tx))
             .filter(|(size, _)| *size <= MAX_TX_BYTES)
-            .map(|(size, tx)| self.timed_admit(tx, size, false).is_ok() as usize)
+            .map(|(size, tx)| self.timed_admit(tx, size, &origin).is_ok() as usize)
             .sum()
     }
 
@@ -284,10 +367,10 @@ impl TxPool {
         &self,
         tx: Transaction,
         size: usize,
-        from_client: bool,
+        origin: &Origin,
     ) -> Result<B256, AdmitError> {
         let started = std::time::Instant::now();
-        let result = self.admit(tx, size, from_client);
+        let result = self.admit(tx, size, origin);
         if result.is_ok() {
             self.admitted.fetch_add(1, Ordering::Relaxed);
             self.admit_nanos.fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
@@ -304,7 +387,8 @@ impl TxPool {
     }
 
     /// Every check but size (the caller's, from bytes it already has).
-    fn admit(&self, tx: Transaction, size: usize, from_client: bool) -> Result<B256, AdmitError> {
+    fn admit(&self, tx: Transaction, size: usize, origin: &Origin) -> Result<B256, AdmitError> {
+        let from_client = *origin == Origin::Client;
         // Signature checks are the expensive part: done before taking the lock.
         let verified = tx.verify(&*self.suite).map_err(AdmitError::BadSignature)?;
         verified
@@ -329,6 +413,29 @@ impl TxPool {
         if inner.bytes + size > self.config.capacity_bytes {
             return Err(AdmitError::PoolFullBytes { capacity_bytes: self.config.capacity_bytes });
         }
+        let sender = verified.sender;
+        let held = inner.per_sender.get(&sender).copied().unwrap_or_default();
+        if held.txs >= self.config.sender_quota {
+            return Err(AdmitError::SenderQuota { sender, held: held.txs });
+        }
+        if held.bytes + size > self.config.sender_quota_bytes {
+            return Err(AdmitError::SenderQuotaBytes {
+                sender,
+                held: held.bytes,
+                quota: self.config.sender_quota_bytes,
+            });
+        }
+        let peer = match origin {
+            Origin::Client => None,
+            Origin::Peer(id) => {
+                let (share, share_bytes) = self.config.peer_share();
+                let held = inner.per_peer.get(id).copied().unwrap_or_default();
+                if held.txs >= share || held.bytes + size > share_bytes {
+                    return Err(AdmitError::PeerShareFull { held: held.txs });
+                }
+                Some(Arc::clone(id))
+            }
+        };
         match &verified.tx {
             Transaction::Native(tx) => {
                 if inner.native_nonces.contains_key(&tx.data.nonce) {
@@ -355,8 +462,18 @@ impl TxPool {
             outbox.push(Arc::clone(&verified));
         }
         inner.bytes += size;
+        let tally = inner.per_sender.entry(sender).or_default();
+        tally.txs += 1;
+        tally.bytes += size;
+        if let Some(id) = &peer {
+            let tally = inner.per_peer.entry(Arc::clone(id)).or_default();
+            tally.txs += 1;
+            tally.bytes += size;
+        }
         let gossiped = from_client.then(std::time::Instant::now);
-        inner.by_hash.insert(hash, Entry { seq, size, tx: verified, in_flight: false, gossiped });
+        inner
+            .by_hash
+            .insert(hash, Entry { seq, size, tx: verified, in_flight: false, gossiped, peer });
         drop(inner);
         self.arrived.notify_all();
         Ok(hash)

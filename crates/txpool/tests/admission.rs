@@ -37,6 +37,13 @@ impl Fixture {
     }
 
     fn with_limits(kind: SuiteKind, capacity: usize, capacity_bytes: usize) -> Self {
+        Self::with_config(kind, |c| {
+            c.capacity = capacity;
+            c.capacity_bytes = capacity_bytes;
+        })
+    }
+
+    fn with_config(kind: SuiteKind, edit: impl FnOnce(&mut PoolConfig)) -> Self {
         let suite = suite(kind);
         let sealer = suite.generate();
         let genesis = Genesis {
@@ -52,12 +59,9 @@ impl Fixture {
         };
         let ledger =
             Arc::new(Ledger::open(Arc::new(MemStore::new()), suite.clone(), &genesis).unwrap());
-        let config = PoolConfig {
-            chain_id: "chain0".into(),
-            group_id: "group0".into(),
-            capacity,
-            capacity_bytes,
-        };
+        let mut config = PoolConfig::new("chain0", "group0");
+        config.capacity = 1000;
+        edit(&mut config);
         let pool = TxPool::new(config, Arc::clone(&ledger), ETH_CHAIN_ID);
         let user = suite.generate();
         Fixture { suite, ledger, pool, user }
@@ -761,4 +765,70 @@ fn only_proposable_txs_count_as_work() {
     let g = Fixture::new(SuiteKind::Secp256k1Keccak);
     g.submit(&g.native(1));
     assert!(g.pool.has_ready(committed));
+}
+
+#[test]
+fn a_sender_over_its_quota_is_refused_while_another_sender_is_admitted() {
+    for kind in SuiteKind::ALL {
+        let f = Fixture::with_config(kind, |c| c.sender_quota = 3);
+        for nonce in 1..=3 {
+            f.submit(&f.native(nonce));
+        }
+        let err = refused(f.pool.submit(f.native(4)), "SenderQuota");
+        assert!(err.to_string().contains("already holds 3 transactions"), "{err}");
+        // Gossip from a peer counts against the same sender's quota.
+        assert_eq!(f.pool.submit_gossip(Arc::from(&[7u8][..]), vec![f.native(5)]), 0);
+        // Another sender is admitted meanwhile.
+        let other = f.suite.generate();
+        let mut tx = match f.native(6) {
+            Transaction::Native(t) => t.data,
+            Transaction::Ethereum(_) => unreachable!(),
+        };
+        tx.nonce = U256::from(600);
+        f.submit(&Transaction::Native(tx.sign(&*f.suite, &other)));
+        // Room again once one of the first sender's txs commits.
+        let first = f.native(1);
+        f.pool.on_committed([f.hash(&first)]);
+        f.submit(&f.native(4));
+    }
+}
+
+#[test]
+fn a_sender_over_its_byte_quota_is_refused() {
+    let kind = SuiteKind::Secp256k1Keccak;
+    let size = Fixture::new(kind).native(1).encode().len();
+    let f = Fixture::with_config(kind, |c| c.sender_quota_bytes = 2 * size + size / 2);
+    f.submit(&f.native(1));
+    f.submit(&f.native(2));
+    let err = refused(f.pool.submit(f.native(3)), "SenderQuota");
+    assert!(matches!(err, AdmitError::SenderQuotaBytes { .. }), "{err}");
+}
+
+#[test]
+fn a_flooding_peer_fills_only_its_share_and_local_clients_keep_room() {
+    let kind = SuiteKind::Secp256k1Keccak;
+    let f = Fixture::with_config(kind, |c| c.capacity = 10);
+    let peer: Arc<[u8]> = Arc::from(&[1u8; 64][..]);
+    // Txs from many senders, all gossiped by one peer: it may hold half the pool.
+    let flood: Vec<Transaction> = (0..10u64)
+        .map(|i| {
+            let key = f.suite.generate();
+            let mut tx = match f.native(100 + i) {
+                Transaction::Native(t) => t.data,
+                Transaction::Ethereum(_) => unreachable!(),
+            };
+            tx.nonce = U256::from(100 + i);
+            Transaction::Native(tx.sign(&*f.suite, &key))
+        })
+        .collect();
+    assert_eq!(f.pool.submit_gossip(Arc::clone(&peer), flood.clone()), 5);
+    assert_eq!(f.pool.len(), 5);
+    // Local clients still get in, up to the pool's capacity.
+    for nonce in 1..=5 {
+        f.submit(&f.native(nonce));
+    }
+    refused(f.pool.submit(f.native(6)), "PoolFull");
+    // Another peer is not blocked by the first one's share (only by the capacity).
+    f.pool.on_committed([f.hash(&f.native(1))]);
+    assert_eq!(f.pool.submit_gossip(Arc::from(&[2u8; 64][..]), flood[5..6].to_vec()), 1);
 }

@@ -150,3 +150,19 @@ export async function stopChain(chain, { keep = false } = {}) {
   }
   return result;
 }
+
+// Node K's ready.json (each node writes its own once it serves), polled until present.
+export async function nodeReady(chain, k) {
+  const readyPath = path.join(chain.dir, `node${k}`, "ready.json");
+  const deadline = Date.now() + READY_DEADLINE_MS;
+  for (;;) {
+    try {
+      const ready = JSON.parse(fs.readFileSync(readyPath, "utf8"));
+      if (ready && ready.rpc_url) return ready;
+    } catch {
+      // absent or half written: read again
+    }
+    if (Date.now() > deadline) throw new Error(`no ${readyPath} within ${READY_DEADLINE_MS / 1000}s`);
+    await sleep(100);
+  }
+}
