@@ -14,7 +14,7 @@ use alloy_rlp::{RlpDecodable, RlpEncodable};
 use aurum_crypto::{CryptoSuite, PublicKey};
 use aurum_executor::BlockContext;
 use aurum_ledger::BlockCommit;
-use aurum_primitives::block::{HEADER_VERSION, certificate_digest};
+use aurum_primitives::block::HEADER_VERSION;
 use aurum_primitives::codec::{decode_exact, split_tag};
 use aurum_primitives::{
     Block, CommitCertificate, Header, Receipt, StateDiff, Transaction, VerifiedTx,
@@ -32,8 +32,6 @@ pub const MAX_PROPOSAL_BYTES: usize = 5 << 20;
 const PROPOSAL_OVERHEAD: usize = 64 << 10;
 /// How far ahead of a replica's clock a proposal's timestamp may be.
 const MAX_CLOCK_AHEAD_MS: u64 = 15_000;
-/// A native tx's block limit may be at most this far past the head (as in the pool).
-const BLOCK_LIMIT_WINDOW: u64 = 1000;
 
 #[derive(RlpEncodable, RlpDecodable)]
 struct ProposalRlp {
@@ -45,12 +43,7 @@ struct ProposalRlp {
     txs: Vec<Bytes>,
 }
 
-/// A sealer in effect at some height: its node id and weight, in leader-rotation order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Sealer {
-    pub node_id: PublicKey,
-    pub weight: u64,
-}
+pub use aurum_primitives::Sealer;
 
 /// A proposal that passed every check: its header (proposal fields) and verified txs.
 #[derive(Debug, Clone)]
@@ -318,21 +311,13 @@ impl Group {
         if !hashes.insert(t.hash) {
             return Ok(Some(format!("tx {} twice in the block", t.hash)));
         }
-        if self.ledger.tx_location(&t.hash)?.is_some() {
-            return Ok(Some(format!("tx {} already committed", t.hash)));
+        if let Some(why) = self.ledger.replay_check(t, head)? {
+            return Ok(Some(format!("tx {}: {why}", t.hash)));
         }
-        if let Transaction::Native(n) = &t.tx {
-            let limit = n.data.block_limit;
-            if limit <= head || limit > head + BLOCK_LIMIT_WINDOW {
-                return Ok(Some(format!(
-                    "tx {} block limit {limit} is outside ({head}, {}]",
-                    t.hash,
-                    head + BLOCK_LIMIT_WINDOW
-                )));
-            }
-            if self.ledger.nonce_used_at(&n.data.nonce)?.is_some() || !nonces.insert(n.data.nonce) {
-                return Ok(Some(format!("tx {} reuses nonce {}", t.hash, n.data.nonce)));
-            }
+        if let Transaction::Native(n) = &t.tx
+            && !nonces.insert(n.data.nonce)
+        {
+            return Ok(Some(format!("tx {} reuses nonce {}", t.hash, n.data.nonce)));
         }
         Ok(None)
     }
@@ -418,40 +403,16 @@ impl Group {
         Ok(true)
     }
 
-    /// Checks a certificate for a header against the sealer list in effect at its height:
-    /// it names this header, its signers are distinct sealers, every signature verifies and
-    /// their weight reaches the quorum ⌊2W/3⌋+1.
+    /// Checks a certificate for a header against the sealer list in effect at its height
+    /// ([`aurum_primitives::SealerSet::verify_certificate`]: the one quorum rule).
     pub fn verify_certificate(
         &self,
         header: &Header,
         certificate: &CommitCertificate,
     ) -> std::result::Result<(), BlockRejected> {
-        let bad = |why: String| Err(BlockRejected::Certificate(why));
-        let hash = header.hash(&*self.suite);
-        if certificate.block_hash != hash {
-            return bad(format!("names block {}, not {hash}", certificate.block_hash));
-        }
-        let sealers = self.sealers(header.number)?;
-        let total: u64 = sealers.iter().map(|s| s.weight).sum();
-        let digest = certificate_digest(&*self.suite, header);
-        let mut seen = BTreeSet::new();
-        let mut weight = 0;
-        for sig in &certificate.signatures {
-            let Some(sealer) = sealers.get(sig.sealer_index as usize) else {
-                return bad(format!("no sealer at index {}", sig.sealer_index));
-            };
-            if !seen.insert(sig.sealer_index) {
-                return bad(format!("sealer {} signed twice", sig.sealer_index));
-            }
-            if self.suite.verify(&sealer.node_id, &digest, &sig.signature).is_err() {
-                return bad(format!("bad signature from sealer {}", sig.sealer_index));
-            }
-            weight += sealer.weight;
-        }
-        if weight < total * 2 / 3 + 1 {
-            return bad(format!("signers weigh {weight} of {total}, below the quorum"));
-        }
-        Ok(())
+        let set = aurum_primitives::SealerSet::new(self.sealers(header.number)?);
+        set.verify_certificate(&*self.suite, header, certificate)
+            .map_err(|e| BlockRejected::Certificate(e.to_string()))
     }
 
     /// Applies a block downloaded from a peer: its certificate must verify against the

@@ -16,6 +16,7 @@ pub use state_view::StateView;
 
 use aurum_crypto::CryptoSuite;
 use aurum_primitives::state::{self, ConsensusNodeList, StateReader, SystemConfigEntry};
+use aurum_primitives::transaction::BLOCK_LIMIT_WINDOW;
 use aurum_primitives::{
     Address, B256, Block, CommitCertificate, DecodeError, Header, Receipt, StateDiff, Transaction,
     U256, VerifiedTx, merkle,
@@ -56,6 +57,22 @@ impl From<DecodeError> for LedgerError {
 }
 
 pub type Result<T, E = LedgerError> = std::result::Result<T, E>;
+
+/// Why the ledger rules a tx out of the block after `head`: the one replay rule that the
+/// pool (admission), a leader (building), replicas (checking a proposal) and sync (applying
+/// a certified block) all apply, so they can never disagree.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Replay {
+    #[error("transaction {0} is already committed")]
+    Committed(B256),
+    #[error(
+        "block limit {block_limit} is outside the window ({head}, {}] (head {head}); set it to the current block number + at most {BLOCK_LIMIT_WINDOW}",
+        head + BLOCK_LIMIT_WINDOW
+    )]
+    BlockLimit { block_limit: u64, head: u64 },
+    #[error("nonce {nonce} was already used in block {block} (inside the replay window)")]
+    NonceUsed { nonce: U256, block: u64 },
+}
 
 /// Where a transaction sits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -302,6 +319,26 @@ impl Ledger {
         let keys: Vec<&[u8]> = nonce_keys.iter().map(|k| k.as_slice()).collect();
         self.store.multi_get(&self.ns.nonces, &keys)?;
         Ok(())
+    }
+
+    /// The replay rule against this ledger at `head` (see [`Replay`]): not committed before;
+    /// a native tx inside its block-limit window (`head < block_limit <= head +
+    /// BLOCK_LIMIT_WINDOW`) with a nonce unused in that window. What a block's own txs rule
+    /// out for each other (the same hash or native nonce twice) is the caller's.
+    pub fn replay_check(&self, tx: &VerifiedTx, head: u64) -> Result<Option<Replay>> {
+        if self.tx_location(&tx.hash)?.is_some() {
+            return Ok(Some(Replay::Committed(tx.hash)));
+        }
+        if let Transaction::Native(n) = &tx.tx {
+            let block_limit = n.data.block_limit;
+            if block_limit <= head || block_limit > head.saturating_add(BLOCK_LIMIT_WINDOW) {
+                return Ok(Some(Replay::BlockLimit { block_limit, head }));
+            }
+            if let Some(block) = self.nonce_used_at(&n.data.nonce)? {
+                return Ok(Some(Replay::NonceUsed { nonce: n.data.nonce, block }));
+            }
+        }
+        Ok(None)
     }
 
     /// The block in which a native tx nonce was used, if it is still inside the window.

@@ -9,6 +9,7 @@ pub mod codec;
 pub mod eth;
 pub mod merkle;
 pub mod receipt;
+pub mod sealers;
 pub mod state;
 pub mod transaction;
 
@@ -17,5 +18,6 @@ pub use block::{Block, CommitCertificate, Header, SealerSignature};
 pub use codec::DecodeError;
 pub use eth::EthTx;
 pub use receipt::{Receipt, TxStatus};
+pub use sealers::{CertificateError, Sealer, SealerSet, quorum_of};
 pub use state::{StateDiff, StateError, StateReader};
 pub use transaction::{NativeTx, SignedNativeTx, Transaction, TxError, VerifiedTx};

@@ -392,6 +392,12 @@ impl Driver {
                         self.phases.validated.get_or_insert_with(Instant::now);
                         true
                     }
+                    // Not on our head: sync or a commit moved the ledger meanwhile (a node
+                    // rejoining), not a faulty leader.
+                    Err(e @ aurum_group::BlockRejected::NotNext { .. }) => {
+                        tracing::debug!(group = self.group.id(), height, view, error = %e, "proposal not on our head");
+                        false
+                    }
                     Err(e) => {
                         tracing::warn!(group = self.group.id(), height, view, error = %e, "refused a proposal");
                         false
@@ -416,7 +422,19 @@ impl Driver {
                         inst.pbft.step(Input::Executed { height, digest, block_hash })
                     }
                     Err(e) => {
-                        tracing::error!(group = self.group.id(), height, error = %e, "cannot execute a decided block; waiting for sync");
+                        // Sync may have committed this height while consensus decided it
+                        // (a node rejoining): nothing is wrong then.
+                        let head = self.group.ledger().head_number().unwrap_or(0);
+                        if head >= height {
+                            tracing::debug!(
+                                group = self.group.id(),
+                                height,
+                                head,
+                                "decided block already committed by sync"
+                            );
+                        } else {
+                            tracing::error!(group = self.group.id(), height, head, error = %e, "cannot execute a decided block; following by sync");
+                        }
                         Vec::new()
                     }
                 }
@@ -448,11 +466,21 @@ impl Driver {
 
     fn commit(&mut self, decision: Decision) {
         let Some(block) = self.executed.remove(&decision.digest) else {
-            tracing::error!(
-                group = self.group.id(),
-                height = decision.height,
-                "decided block was not executed here"
-            );
+            let head = self.group.ledger().head_number().unwrap_or(0);
+            if head >= decision.height {
+                tracing::debug!(
+                    group = self.group.id(),
+                    height = decision.height,
+                    "decided block already committed by sync"
+                );
+            } else {
+                tracing::warn!(
+                    group = self.group.id(),
+                    height = decision.height,
+                    head,
+                    "decided block was not executed here; following by sync"
+                );
+            }
             return;
         };
         let certificate = CommitCertificate {

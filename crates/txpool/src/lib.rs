@@ -15,7 +15,7 @@
 
 use alloy_primitives::{Address, B256, U256};
 use aurum_crypto::CryptoSuite;
-use aurum_ledger::Ledger;
+use aurum_ledger::{Ledger, Replay};
 use aurum_primitives::state::{AccountInfo, StateReader, account_key};
 use aurum_primitives::transaction::{BLOCK_LIMIT_WINDOW, MAX_TX_BYTES};
 use aurum_primitives::{DecodeError, Transaction, TxError, VerifiedTx};
@@ -482,22 +482,19 @@ impl TxPool {
     /// What the ledger says about a verified tx: not committed, block limit inside the
     /// window, native nonce unused, Ethereum nonce not below the account's.
     fn ledger_checks(&self, verified: &VerifiedTx) -> Result<(), AdmitError> {
-        if self.ledger.tx_location(&verified.hash).map_err(ledger_err)?.is_some() {
-            return Err(AdmitError::AlreadyCommitted(verified.hash));
+        let head = self.ledger.head_number().map_err(ledger_err)?;
+        match self.ledger.replay_check(verified, head).map_err(ledger_err)? {
+            Some(Replay::Committed(hash)) => return Err(AdmitError::AlreadyCommitted(hash)),
+            Some(Replay::BlockLimit { block_limit, head }) => {
+                return Err(AdmitError::BlockLimit { block_limit, head });
+            }
+            Some(Replay::NonceUsed { nonce, block }) => {
+                return Err(AdmitError::NonceUsedInBlock { nonce, block });
+            }
+            None => {}
         }
         match &verified.tx {
-            Transaction::Native(tx) => {
-                let head = self.ledger.head_number().map_err(ledger_err)?;
-                let limit = tx.data.block_limit;
-                if limit <= head || limit > head + BLOCK_LIMIT_WINDOW {
-                    return Err(AdmitError::BlockLimit { block_limit: limit, head });
-                }
-                if let Some(block) =
-                    self.ledger.nonce_used_at(&tx.data.nonce).map_err(ledger_err)?
-                {
-                    return Err(AdmitError::NonceUsedInBlock { nonce: tx.data.nonce, block });
-                }
-            }
+            Transaction::Native(_) => {}
             Transaction::Ethereum(tx) => {
                 let expected = self.account_nonce(&verified.sender)?;
                 if tx.nonce() < expected {
