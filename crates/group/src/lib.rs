@@ -1,9 +1,8 @@
 //! One group's runtime: its ledger, tx pool and executor, the block context built from the
-//! group's system config, head-of-chain notifications, and (for a lone sealer) sealing.
-//!
-//! The PBFT driver (a later crate) replaces [`Group::seal_next`]'s "sign alone" step with a
-//! vote; everything else — building the block context, executing, finalising the header and
-//! committing in one batch — is shared.
+//! group's system config, head-of-chain notifications, and the block's way from proposal to
+//! ledger: building and checking proposals, executing a checked block, finalising its header
+//! and committing it with its certificate in one batch. The PBFT driver
+//! (`aurum-consortium`) decides which proposal commits, alone or among nodes.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
 
 use alloy_primitives::{Address, B256, Bytes};
@@ -11,17 +10,12 @@ use aurum_crypto::{CryptoSuite, KeyPair, PublicKey};
 pub use aurum_executor::ExecMode;
 use aurum_executor::{BlockContext, CallOutcome, ExecError, Executor};
 use aurum_ledger::{Genesis, Ledger, LedgerError};
-use aurum_primitives::block::{HEADER_VERSION, certificate_digest};
-use aurum_primitives::state::NodeRole;
-use aurum_primitives::{Block, CommitCertificate, Header, SealerSignature, VerifiedTx};
 use aurum_storage::KvStore;
 use aurum_txpool::{PoolConfig, TxPool};
 use parking_lot::Mutex;
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::watch;
 
 mod decided;
@@ -54,8 +48,6 @@ pub type Result<T, E = GroupError> = std::result::Result<T, E>;
 /// Tunables of a group's runtime.
 #[derive(Debug, Clone)]
 pub struct GroupOptions {
-    /// A block is sealed at most this often, unless a full block is waiting.
-    pub min_seal_interval: Duration,
     pub pool_capacity: usize,
     /// Txs one sender may hold in the pool.
     pub sender_quota: usize,
@@ -68,7 +60,6 @@ pub struct GroupOptions {
 impl Default for GroupOptions {
     fn default() -> Self {
         GroupOptions {
-            min_seal_interval: Duration::from_millis(100),
             pool_capacity: 100_000,
             sender_quota: aurum_txpool::DEFAULT_SENDER_QUOTA,
             exec_mode: ExecMode::Auto,
@@ -112,13 +103,10 @@ pub struct Group {
     executor: Arc<Executor>,
     suite: Arc<dyn CryptoSuite>,
     node_key: KeyPair,
-    options: GroupOptions,
     head: watch::Sender<u64>,
     /// Hashes of the last BLOCKHASH_WINDOW blocks, for block contexts.
     recent_hashes: Mutex<BTreeMap<u64, B256>>,
-    stopping: AtomicBool,
-    sealer: Mutex<Option<JoinHandle<()>>>,
-    /// Consensus, sync and the solo sealer may race to commit a height: one at a time.
+    /// Consensus and sync may race to commit a height: one at a time.
     commit_lock: Mutex<()>,
     stats: Mutex<GroupStats>,
 }
@@ -165,11 +153,8 @@ impl Group {
             pool,
             suite,
             node_key,
-            options,
             head: head_tx,
             recent_hashes: Mutex::new(recent),
-            stopping: AtomicBool::new(false),
-            sealer: Mutex::new(None),
             commit_lock: Mutex::new(()),
             stats: Mutex::new(GroupStats::default()),
         }))
@@ -274,87 +259,6 @@ impl Group {
         Ok((at, outcome))
     }
 
-    /// This node's index among the sealers of block `number`, if it is one.
-    fn sealer_index(&self, number: u64) -> Result<Option<u32>> {
-        let nodes = self.ledger.consensus_nodes_at(number - 1)?;
-        let me = self.node_key.public();
-        Ok(nodes
-            .sealers_at(number)
-            .iter()
-            .position(|n| n.node_id.as_slice() == me.0.as_slice() && n.role() == NodeRole::Sealer)
-            .map(|i| i as u32))
-    }
-
-    /// Whether this node may seal alone: it is the only sealer.
-    pub fn is_solo_sealer(&self) -> Result<bool> {
-        let number = self.ledger.head_number()? + 1;
-        let nodes = self.ledger.consensus_nodes_at(number - 1)?;
-        Ok(nodes.sealers_at(number).len() == 1 && self.sealer_index(number)?.is_some())
-    }
-
-    /// Seals, executes and commits the next block from the pool's waiting txs, signed by
-    /// this node alone. Returns None if no tx was ready.
-    pub fn seal_next(&self) -> Result<Option<SealStats>> {
-        let parent = self.ledger.head()?;
-        let number = parent.number + 1;
-        let Some(sealer_index) = self.sealer_index(number)? else { return Ok(None) };
-        let params = self.params(number)?;
-        let taken =
-            self.pool.take_batch(params.tx_count_limit as usize, usize::MAX, number, |address| {
-                self.pool.account_nonce(address).unwrap_or(0)
-            });
-        if taken.is_empty() {
-            return Ok(None);
-        }
-        let txs: Vec<VerifiedTx> = taken.iter().map(|t| VerifiedTx::clone(t)).collect();
-        let hashes: Vec<B256> = txs.iter().map(|t| t.hash).collect();
-        match self.execute_and_commit(&parent, sealer_index, &txs, &hashes) {
-            Ok(stats) => Ok(Some(stats)),
-            Err(e) => {
-                self.pool.return_batch(hashes);
-                Err(e)
-            }
-        }
-    }
-
-    fn execute_and_commit(
-        &self,
-        parent: &Header,
-        sealer_index: u32,
-        txs: &[VerifiedTx],
-        hashes: &[B256],
-    ) -> Result<SealStats> {
-        let number = parent.number + 1;
-        let encodings: Vec<Vec<u8>> = txs.iter().map(|t| t.tx.encode()).collect();
-        let header = Header {
-            version: HEADER_VERSION,
-            parent_hash: parent.hash(&*self.suite),
-            number,
-            // The leader's clock, never behind the parent (replicas bound it under PBFT).
-            timestamp_ms: now_ms().max(parent.timestamp_ms),
-            proposer: sealer_index,
-            tx_root: Block::tx_root(&*self.suite, hashes),
-            extra_data: Block::tx_bytes_root(&*self.suite, encodings.iter().map(Vec::as_slice)),
-            ..Default::default()
-        };
-        let started = Instant::now();
-        let executed = self.execute_checked(&CheckedBlock { header, txs: txs.to_vec() })?;
-        let execute = started.elapsed();
-        let digest = certificate_digest(&*self.suite, &executed.header);
-        let certificate = CommitCertificate {
-            block_hash: executed.hash,
-            signatures: vec![SealerSignature {
-                sealer_index,
-                signature: Bytes::from(self.node_key.sign(&digest)),
-            }],
-        };
-        let started = Instant::now();
-        if !self.commit_executed(&executed, &certificate)? {
-            return Err(GroupError::UnknownBlock(number - 1));
-        }
-        Ok(SealStats { number, txs: txs.len(), execute, commit: started.elapsed() })
-    }
-
     /// Bookkeeping once block `number` is durable: recent hashes, config caches, watchers.
     fn after_commit(&self, number: u64, hash: B256) {
         {
@@ -371,74 +275,6 @@ impl Group {
             }
         }
         self.head.send_replace(number);
-    }
-
-    /// Starts the solo sealing thread: a block whenever txs wait, at most once per
-    /// `min_seal_interval` unless a full block is waiting.
-    pub fn start_sealer(self: &Arc<Self>) -> Result<bool> {
-        if !self.is_solo_sealer()? {
-            return Ok(false);
-        }
-        let group = Arc::clone(self);
-        let handle = std::thread::Builder::new()
-            .name(format!("seal-{}", self.id()))
-            .spawn(move || group.seal_loop())
-            .map_err(|e| {
-                GroupError::Ledger(LedgerError::Corrupt { what: "thread", reason: e.to_string() })
-            })?;
-        *self.sealer.lock() = Some(handle);
-        Ok(true)
-    }
-
-    fn seal_loop(&self) {
-        let mut last_seal = Instant::now() - self.options.min_seal_interval;
-        while !self.stopping.load(Ordering::Acquire) {
-            if self.pool.wait_for_txs(Duration::from_millis(200)) == 0 {
-                continue;
-            }
-            let full = self
-                .params(self.ledger.head_number().unwrap_or(0) + 1)
-                .map(|p| p.tx_count_limit as usize)
-                .unwrap_or(1000);
-            // Gather for up to min_seal_interval since the last block, unless already full.
-            while last_seal.elapsed() < self.options.min_seal_interval
-                && self.pool.waiting() < full
-                && !self.stopping.load(Ordering::Acquire)
-            {
-                let left = self.options.min_seal_interval.saturating_sub(last_seal.elapsed());
-                std::thread::sleep(left.min(Duration::from_millis(5)));
-            }
-            if self.stopping.load(Ordering::Acquire) {
-                break;
-            }
-            last_seal = Instant::now();
-            match self.seal_next() {
-                Ok(Some(stats)) => tracing::debug!(
-                    group = self.id(),
-                    number = stats.number,
-                    txs = stats.txs,
-                    execute_ms = stats.execute.as_secs_f64() * 1e3,
-                    commit_ms = stats.commit.as_secs_f64() * 1e3,
-                    "sealed block"
-                ),
-                // Txs wait but none can go yet (e.g. Ethereum nonce gaps): don't spin.
-                Ok(None) => std::thread::sleep(self.options.min_seal_interval),
-                Err(e) => {
-                    // A failed commit leaves the ledger at the parent; retry after a pause.
-                    tracing::error!(group = self.id(), error = %e, "sealing failed");
-                    std::thread::sleep(Duration::from_millis(500));
-                }
-            }
-        }
-    }
-
-    /// Stops sealing and waits for the block in progress to finish committing.
-    pub fn stop(&self) {
-        self.stopping.store(true, Ordering::Release);
-        self.pool.wake();
-        if let Some(handle) = self.sealer.lock().take() {
-            let _ = handle.join();
-        }
     }
 }
 

@@ -2,12 +2,12 @@
 //! stop, remove (data kept), recover. What was decided survives restarts in
 //! `groups.json` beside the config.
 
+use aurum_consortium::Consortium;
 use aurum_crypto::KeyPair;
 use aurum_group::{Group, GroupOptions};
 use aurum_ledger::Genesis;
 use aurum_network::Network;
 use aurum_rpc::{GroupAdmin, GroupMap};
-use aurum_sealer::Consortium;
 use aurum_storage::KvStore;
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
@@ -42,7 +42,7 @@ struct State {
 
 struct Running {
     group: Arc<Group>,
-    consortium: Option<Consortium>,
+    consortium: Consortium,
 }
 
 pub struct GroupHost {
@@ -52,7 +52,7 @@ pub struct GroupHost {
     /// The chain every group must belong to: (chain id, crypto).
     chain: (String, String),
     options: GroupOptions,
-    sealer: aurum_sealer::Options,
+    sealer: aurum_consortium::Options,
     network: Option<Network>,
     /// What the RPC listeners serve.
     pub groups: GroupMap,
@@ -68,7 +68,7 @@ impl GroupHost {
         key: KeyPair,
         chain: (String, String),
         options: GroupOptions,
-        sealer: aurum_sealer::Options,
+        sealer: aurum_consortium::Options,
         network: Option<Network>,
     ) -> Result<Self, String> {
         let path = dir.join("groups.json");
@@ -160,10 +160,7 @@ impl GroupHost {
         let running = std::mem::take(&mut *self.running.lock());
         self.groups.write().clear();
         for (_, r) in running {
-            if let Some(c) = r.consortium {
-                c.stop();
-            }
-            r.group.stop();
+            r.consortium.stop();
         }
     }
 
@@ -174,10 +171,7 @@ impl GroupHost {
     fn stop_running(&self, group: &str) -> bool {
         let Some(r) = self.running.lock().remove(group) else { return false };
         self.groups.write().remove(group);
-        if let Some(c) = r.consortium {
-            c.stop();
-        }
-        r.group.stop();
+        r.consortium.stop();
         true
     }
 }
@@ -234,22 +228,15 @@ impl GroupAdmin for GroupHost {
         let g =
             Group::open(Arc::clone(&self.store), genesis, self.key.clone(), self.options.clone())
                 .map_err(|e| format!("group {group}: {e}"))?;
-        let consortium = match &self.network {
-            Some(net) => Some(
-                Consortium::start(
-                    Arc::clone(&g),
-                    net.clone(),
-                    Arc::clone(&self.store),
-                    self.key.clone(),
-                    self.sealer.clone(),
-                )
-                .map_err(|e| format!("group {group}: {e}"))?,
-            ),
-            None => {
-                g.start_sealer().map_err(|e| format!("group {group}: {e}"))?;
-                None
-            }
-        };
+        // One sealing path: alone (no network) the driver runs PBFT with one validator.
+        let consortium = Consortium::start(
+            Arc::clone(&g),
+            self.network.clone(),
+            Arc::clone(&self.store),
+            self.key.clone(),
+            self.sealer.clone(),
+        )
+        .map_err(|e| format!("group {group}: {e}"))?;
         tracing::info!(group, head = g.ledger().head_number().unwrap_or(0), "group started");
         self.groups.write().insert(group.to_string(), Arc::clone(&g));
         self.running.lock().insert(group.to_string(), Running { group: g, consortium });

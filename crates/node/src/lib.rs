@@ -50,7 +50,7 @@ pub enum NodeError {
     #[error("p2p network: {0}")]
     Network(#[from] aurum_network::NetworkError),
     #[error("group {group}: cannot start consensus: {source}")]
-    Consortium { group: String, source: aurum_sealer::StartError },
+    Consortium { group: String, source: aurum_consortium::StartError },
 }
 
 pub type Result<T, E = NodeError> = std::result::Result<T, E>;
@@ -152,7 +152,7 @@ impl Default for ConsensusSection {
 }
 
 fn default_idle_block_ms() -> u64 {
-    aurum_sealer::DEFAULT_IDLE_BLOCK.as_millis() as u64
+    aurum_consortium::DEFAULT_IDLE_BLOCK.as_millis() as u64
 }
 
 fn default_cert() -> PathBuf {
@@ -366,7 +366,6 @@ impl Node {
         // stale one from a killed run and must not be mistaken for this run's.
         let _ = std::fs::remove_file(&ready_file);
         let options = GroupOptions {
-            min_seal_interval: Duration::from_millis(config.sealer.min_seal_interval_ms),
             pool_capacity: config.sealer.pool_capacity,
             sender_quota: config.sealer.sender_quota,
             exec_mode: config.execution.mode.parse().map_err(|e| NodeError::Config {
@@ -387,7 +386,7 @@ impl Node {
             )));
             network = Some(net);
         }
-        let sealer_options = aurum_sealer::Options {
+        let sealer_options = aurum_consortium::Options {
             base_timeout_ms: config.consensus.view_timeout_ms,
             min_seal_interval: Duration::from_millis(config.sealer.min_seal_interval_ms),
             idle_block: (config.consensus.idle_block_ms > 0)

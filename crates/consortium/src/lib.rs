@@ -1,17 +1,21 @@
-//! Runs one group among several nodes: the PBFT driver (consensus ↔ group ↔ network), tx
+//! Runs one group: the PBFT driver (consensus ↔ group ↔ peers), and among several nodes tx
 //! gossip between pools and block sync for lagging nodes and observers.
 //!
-//! Three threads per group — driver, sync, gossip — fed by tasks that forward the network's
-//! inbound queues. Consensus, sync and a solo sealer all commit through
-//! [`Group::commit_executed`], which takes one height at a time, so whichever comes first
-//! wins and the others see "already committed".
+//! There is one sealing path: a chain of one sealer is PBFT with one validator (its quorum
+//! is itself), driven by the same driver with no links ([`NoPeers`]). Among nodes, three
+//! threads per group — driver, sync, gossip — are fed by tasks that forward the network's
+//! inbound queues. Consensus and sync both commit through [`Group::commit_executed`], which
+//! takes one height at a time, so whichever comes first wins and the other sees "already
+//! committed".
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
 
 mod driver;
+mod peers;
 mod sync;
 pub mod wire;
 
 pub use driver::CONSENSUS_NAMESPACE;
+pub use peers::{NoPeers, PeerSender};
 
 use alloy_primitives::Bytes;
 use aurum_crypto::KeyPair;
@@ -82,21 +86,38 @@ pub enum StartError {
 }
 
 impl Consortium {
-    /// Starts consensus (if this node seals), gossip and sync for `group`. Call from
-    /// inside a tokio runtime (the network's).
+    /// Starts consensus (if this node seals) for `group`, and with a `network` also gossip
+    /// and sync. With a network, call from inside a tokio runtime (the network's).
     pub fn start(
         group: Arc<Group>,
-        network: Network,
+        network: Option<Network>,
         store: Arc<dyn KvStore>,
         key: KeyPair,
         options: Options,
     ) -> Result<Consortium, StartError> {
         store.ensure_namespace(CONSENSUS_NAMESPACE)?;
-        group.pool().enable_gossip();
         let stop = Arc::new(AtomicBool::new(false));
         let id = group.id().to_string();
         let mut forwarders = Vec::new();
         let mut threads = Vec::new();
+
+        let Some(network) = network else {
+            // Alone: nothing arrives from peers, so the driver's inbound channel stays empty
+            // (its sender is kept open for as long as the driver runs).
+            let (events_tx, consensus_rx) = mpsc::sync_channel(1);
+            let driver =
+                driver::Driver::new(Arc::clone(&group), Arc::new(NoPeers), store, key, options);
+            let s = Arc::clone(&stop);
+            threads.push(std::thread::Builder::new().name(format!("pbft-{id}")).spawn(
+                move || {
+                    let _open = events_tx;
+                    driver.run(consensus_rx, s)
+                },
+            )?);
+            return Ok(Consortium { stop, threads, forwarders });
+        };
+        group.pool().enable_gossip();
+        let links: Arc<dyn PeerSender> = Arc::new(network.clone());
 
         let (consensus_tx, consensus_rx) = mpsc::sync_channel(INBOUND_QUEUE);
         forwarders.push(forward(
@@ -108,7 +129,7 @@ impl Consortium {
         ));
         let driver = driver::Driver::new(
             Arc::clone(&group),
-            network.clone(),
+            Arc::clone(&links),
             Arc::clone(&store),
             key,
             options,
@@ -123,7 +144,7 @@ impl Consortium {
         let (sync_tx, sync_rx) = mpsc::sync_channel(INBOUND_QUEUE);
         forwarders
             .push(forward(&network, &id, Module::Sync, sync_tx, |from, payload| (from, payload)));
-        let syncer = sync::Sync::new(Arc::clone(&group), network.clone());
+        let syncer = sync::Sync::new(Arc::clone(&group), Arc::clone(&links));
         let s = Arc::clone(&stop);
         threads.push(
             std::thread::Builder::new()
@@ -137,11 +158,10 @@ impl Consortium {
         }));
         let s = Arc::clone(&stop);
         let g = Arc::clone(&group);
-        let net = network.clone();
         threads.push(
             std::thread::Builder::new()
                 .name(format!("gossip-{id}"))
-                .spawn(move || gossip(g, net, gossip_rx, s))?,
+                .spawn(move || gossip(g, links, gossip_rx, s))?,
         );
         Ok(Consortium { stop, threads, forwarders })
     }
@@ -198,7 +218,12 @@ impl Members {
     }
 
     /// Sends to every member (connected or not: the network drops what it cannot deliver).
-    pub(crate) fn send_all(&mut self, network: &Network, module: Module, payload: bytes::Bytes) {
+    pub(crate) fn send_all(
+        &mut self,
+        network: &dyn PeerSender,
+        module: Module,
+        payload: bytes::Bytes,
+    ) {
         let group = Arc::clone(&self.group);
         for id in self.get() {
             network.send(id, group.id(), module, payload.clone());
@@ -238,7 +263,7 @@ fn forward<T: Send + 'static>(
 /// parallel, once).
 fn gossip(
     group: Arc<Group>,
-    network: Network,
+    network: Arc<dyn PeerSender>,
     inbound: mpsc::Receiver<(NodeId, Bytes)>,
     stop: Arc<AtomicBool>,
 ) {
@@ -277,7 +302,7 @@ fn gossip(
                 && (batch.len() >= GOSSIP_BATCH || bytes + raw.len() > GOSSIP_BYTES)
             {
                 let frame = wire::encode_tx_batch(&std::mem::take(&mut batch));
-                members.send_all(&network, Module::TxGossip, frame.into());
+                members.send_all(&*network, Module::TxGossip, frame.into());
                 bytes = 0;
             }
             bytes += raw.len();
@@ -285,7 +310,7 @@ fn gossip(
         }
         if !batch.is_empty() {
             let frame = wire::encode_tx_batch(&batch);
-            members.send_all(&network, Module::TxGossip, frame.into());
+            members.send_all(&*network, Module::TxGossip, frame.into());
         }
     }
 }

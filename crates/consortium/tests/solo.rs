@@ -1,6 +1,9 @@
-//! Solo sealing over real storage: blocks, certificates, limits, restart.
+//! A chain of one sealer over real storage: PBFT with one validator (the same driver as
+//! among nodes, with no links) seals blocks with certificates, honours limits and resumes
+//! after a restart.
 
 use alloy_primitives::{Address, Bytes, TxKind, U256};
+use aurum_consortium::{Consortium, Options};
 use aurum_crypto::{KeyPair, SuiteKind};
 use aurum_group::{Group, GroupOptions};
 use aurum_ledger::{Genesis, GenesisNode};
@@ -8,6 +11,32 @@ use aurum_primitives::{Block, NativeTx, Transaction};
 use aurum_storage::{KvStore, RocksConfig, RocksStore};
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Sealing options for these tests: no trailing empty block, so a block appears only for
+/// txs and "nothing more is sealed" can be observed.
+fn options() -> Options {
+    Options { idle_block: None, ..Options::default() }
+}
+
+/// Starts the one-validator driver for `group` (no network).
+fn start(group: &Arc<Group>, store: &Arc<dyn KvStore>, key: &KeyPair) -> Consortium {
+    Consortium::start(Arc::clone(group), None, Arc::clone(store), key.clone(), options()).unwrap()
+}
+
+/// Waits (generously: a busy 2-core machine) until the head reaches `n`.
+fn wait_head(group: &Group, n: u64) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while group.ledger().head_number().unwrap() < n {
+        assert!(Instant::now() < deadline, "head did not reach {n}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Txs in block `n`.
+fn txs_in(group: &Group, n: u64) -> usize {
+    group.ledger().block_tx_hashes(n).unwrap().unwrap().len()
+}
 
 fn genesis(kind: SuiteKind, sealer: &KeyPair, config: &[(&str, &str)]) -> Genesis {
     Genesis {
@@ -50,20 +79,24 @@ fn seals_signed_blocks_and_resumes_after_reopen() {
         let user = KeyPair::generate(kind);
         let g = genesis(kind, &node, &[]);
         let hashes = {
+            let store = rocks(tmp.path());
             let group =
-                Group::open(rocks(tmp.path()), g.clone(), node.clone(), GroupOptions::default())
+                Group::open(Arc::clone(&store), g.clone(), node.clone(), GroupOptions::default())
                     .unwrap();
-            assert!(group.is_solo_sealer().unwrap());
             let mut heads = group.subscribe_head();
             let txs: Vec<Transaction> = (0..3).map(|_| tx(&group, &user, 100)).collect();
             let hashes: Vec<_> =
                 txs.iter().map(|t| group.pool().submit(t.clone()).unwrap()).collect();
-            let stats = group.seal_next().unwrap().expect("a block");
-            assert_eq!((stats.number, stats.txs), (1, 3));
+            // Submitted before the driver starts, so the first proposal takes all three.
+            let sealing = start(&group, &store, &node);
+            wait_head(&group, 1);
+            assert_eq!(txs_in(&group, 1), 3);
             assert!(heads.has_changed().unwrap());
             assert_eq!(*heads.borrow_and_update(), 1);
             assert!(group.pool().is_empty());
-            assert!(group.seal_next().unwrap().is_none(), "nothing left to seal");
+            // Nothing left to seal: no further block while the driver keeps running.
+            std::thread::sleep(Duration::from_millis(500));
+            assert_eq!(group.ledger().head_number().unwrap(), 1, "nothing left to seal");
 
             let ledger = group.ledger();
             let header = ledger.header(1).unwrap().unwrap();
@@ -88,18 +121,22 @@ fn seals_signed_blocks_and_resumes_after_reopen() {
                 .submit(ledger.transaction(&hashes[0]).unwrap().unwrap().tx)
                 .unwrap_err();
             assert_eq!(again.reason(), "AlreadyCommitted");
-            group.stop();
+            sealing.stop();
             hashes
         };
         // Reopen over the same storage: same head, and sealing continues from it.
+        let store = rocks(tmp.path());
         let group =
-            Group::open(rocks(tmp.path()), g, node.clone(), GroupOptions::default()).unwrap();
+            Group::open(Arc::clone(&store), g, node.clone(), GroupOptions::default()).unwrap();
         assert_eq!(group.ledger().head_number().unwrap(), 1);
         assert_eq!(group.ledger().tx_location(&hashes[2]).unwrap().unwrap().number, 1);
         let ctx = group.block_context(2, 0).unwrap();
         assert_eq!(ctx.block_hashes.len(), 2, "hashes of blocks 0 and 1");
         group.pool().submit(tx(&group, &user, 100)).unwrap();
-        assert_eq!(group.seal_next().unwrap().unwrap().number, 2);
+        let sealing = start(&group, &store, &node);
+        wait_head(&group, 2);
+        assert_eq!(txs_in(&group, 2), 1);
+        sealing.stop();
         assert_eq!(
             group.ledger().header(2).unwrap().unwrap().parent_hash,
             group.ledger().block_hash(1).unwrap().unwrap()
@@ -112,15 +149,25 @@ fn honours_tx_count_limit_and_expires_block_limits() {
     let tmp = tempfile::tempdir().unwrap();
     let node = KeyPair::generate(SuiteKind::Secp256k1Keccak);
     let g = genesis(SuiteKind::Secp256k1Keccak, &node, &[("tx_count_limit", "2")]);
-    let group = Group::open(rocks(tmp.path()), g, node.clone(), GroupOptions::default()).unwrap();
+    let store = rocks(tmp.path());
+    let group = Group::open(Arc::clone(&store), g, node.clone(), GroupOptions::default()).unwrap();
     // Valid only for block 1: left behind once block 1 is sealed without it.
     let short = tx(&group, &node, 1);
     for _ in 0..3 {
         group.pool().submit(tx(&group, &node, 100)).unwrap();
     }
     let short_hash = group.pool().submit(short).unwrap();
-    assert_eq!(group.seal_next().unwrap().unwrap().txs, 2);
-    assert_eq!(group.seal_next().unwrap().unwrap().txs, 1, "the expired tx is dropped, not sealed");
+    let sealing = start(&group, &store, &node);
+    wait_head(&group, 2);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !group.pool().is_empty() {
+        assert!(Instant::now() < deadline, "the expired tx stayed in the pool");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    sealing.stop();
+    assert_eq!(txs_in(&group, 1), 2);
+    assert_eq!(txs_in(&group, 2), 1, "the expired tx is dropped, not sealed");
+    assert_eq!(group.ledger().head_number().unwrap(), 2);
     assert!(group.ledger().tx_location(&short_hash).unwrap().is_none());
     assert!(group.pool().is_empty());
 }
@@ -131,10 +178,12 @@ fn a_node_outside_the_sealer_list_never_seals() {
     let sealer = KeyPair::generate(SuiteKind::Secp256k1Keccak);
     let other = KeyPair::generate(SuiteKind::Secp256k1Keccak);
     let g = genesis(SuiteKind::Secp256k1Keccak, &sealer, &[]);
-    let group = Group::open(rocks(tmp.path()), g, other.clone(), GroupOptions::default()).unwrap();
-    assert!(!group.is_solo_sealer().unwrap());
-    assert!(!group.start_sealer().unwrap());
+    let store = rocks(tmp.path());
+    let group = Group::open(Arc::clone(&store), g, other.clone(), GroupOptions::default()).unwrap();
     group.pool().submit(tx(&group, &other, 100)).unwrap();
-    assert!(group.seal_next().unwrap().is_none());
+    let following = start(&group, &store, &other);
+    std::thread::sleep(Duration::from_millis(1000));
+    following.stop();
     assert_eq!(group.ledger().head_number().unwrap(), 0);
+    assert_eq!(group.pool().len(), 1, "the tx still waits for a sealer");
 }

@@ -4,10 +4,11 @@
 //! block and commits it only if execution gives the certified hash. Sync never votes.
 
 use crate::Members;
+use crate::PeerSender;
 use crate::wire::{BlockWithCert, SyncMessage};
 use alloy_primitives::Bytes;
 use aurum_group::Group;
-use aurum_network::{Module, Network, NodeId};
+use aurum_network::{Module, NodeId};
 use aurum_primitives::{Block, CommitCertificate};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -27,7 +28,7 @@ const SEALER_PATIENCE: Duration = Duration::from_millis(1500);
 
 pub(crate) struct Sync {
     group: Arc<Group>,
-    network: Network,
+    network: Arc<dyn PeerSender>,
     members: Members,
     /// Peers' heads as they last said.
     peers: HashMap<NodeId, u64>,
@@ -39,7 +40,7 @@ pub(crate) struct Sync {
 }
 
 impl Sync {
-    pub(crate) fn new(group: Arc<Group>, network: Network) -> Self {
+    pub(crate) fn new(group: Arc<Group>, network: Arc<dyn PeerSender>) -> Self {
         Sync {
             members: Members::new(Arc::clone(&group)),
             group,
@@ -70,7 +71,7 @@ impl Sync {
                 last_status = Instant::now();
                 if let Ok(head) = self.group.ledger().head_number() {
                     let status = SyncMessage::Status { head }.encode();
-                    self.members.send_all(&self.network, Module::Sync, status.into());
+                    self.members.send_all(&*self.network, Module::Sync, status.into());
                 }
             }
             self.maybe_request();

@@ -2,6 +2,7 @@
 //! messages, time and the group's answers, and carries out what it asks (persist, send,
 //! propose, validate, execute, commit).
 
+use crate::PeerSender;
 use crate::{Event, Options};
 use alloy_primitives::{B256, Bytes};
 use aurum_consensus::{
@@ -10,7 +11,7 @@ use aurum_consensus::{
 };
 use aurum_crypto::{CryptoSuite, KeyPair, PublicKey};
 use aurum_group::{CheckedBlock, ExecutedBlock, Group, Sealer, encode_proposal, proposal_digest};
-use aurum_network::{Module, Network};
+use aurum_network::Module;
 use aurum_primitives::{CommitCertificate, SealerSignature};
 use aurum_storage::{KvStore, WriteBatch};
 use std::collections::{HashMap, VecDeque};
@@ -58,7 +59,7 @@ struct Instance {
 
 pub(crate) struct Driver {
     group: Arc<Group>,
-    network: Network,
+    network: Arc<dyn PeerSender>,
     store: Arc<dyn KvStore>,
     key: KeyPair,
     options: Options,
@@ -108,7 +109,7 @@ fn ms(from: Option<Instant>, to: Option<Instant>) -> f64 {
 impl Driver {
     pub(crate) fn new(
         group: Arc<Group>,
-        network: Network,
+        network: Arc<dyn PeerSender>,
         store: Arc<dyn KvStore>,
         key: KeyPair,
         options: Options,
