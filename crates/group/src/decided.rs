@@ -164,9 +164,10 @@ impl Group {
             return Ok(None);
         }
         let params = self.params(number)?;
-        let mut taken = self.pool.take_batch(
+        let mut taken = self.pool.take_batch_within(
             params.tx_count_limit as usize,
             MAX_PROPOSAL_BYTES - PROPOSAL_OVERHEAD,
+            params.block_gas_limit,
             number,
             |address| self.pool.account_nonce(address).unwrap_or(0),
         );

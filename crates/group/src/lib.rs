@@ -24,6 +24,9 @@ pub use decided::{
     proposal_digest,
 };
 
+/// `block_gas_limit` when the system config has none.
+pub const DEFAULT_BLOCK_GAS_LIMIT: u64 = 1_000_000_000;
+
 /// How many ancestor hashes BLOCKHASH can see (as in Ethereum).
 const BLOCKHASH_WINDOW: u64 = 256;
 
@@ -73,6 +76,9 @@ impl Default for GroupOptions {
 pub struct ChainParams {
     pub tx_count_limit: u64,
     pub tx_gas_limit: u64,
+    /// Gas a block may use; the leader stops filling a block when its txs' declared gas
+    /// reaches it, and execution cuts a block off there (`block_gas_limit`).
+    pub block_gas_limit: u64,
     pub web3_chain_id: u64,
     pub balances_enabled: bool,
 }
@@ -292,6 +298,7 @@ fn chain_params(ledger: &Ledger, number: u64) -> Result<ChainParams> {
     Ok(ChainParams {
         tx_count_limit: num("tx_count_limit", 1000)?.max(1),
         tx_gas_limit: num("tx_gas_limit", 3_000_000_000)?,
+        block_gas_limit: num("block_gas_limit", DEFAULT_BLOCK_GAS_LIMIT)?,
         web3_chain_id: num("web3_chain_id", 20200)?,
         balances_enabled: num("feature_balance", 0)? != 0,
     })

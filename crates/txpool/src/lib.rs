@@ -628,8 +628,23 @@ impl TxPool {
         max: usize,
         max_bytes: usize,
         number: u64,
+        account_nonce: impl FnMut(&Address) -> u64,
+    ) -> Vec<Arc<VerifiedTx>> {
+        self.take_batch_within(max, max_bytes, u64::MAX, number, account_nonce)
+    }
+
+    /// [`TxPool::take_batch`] that also keeps the txs' declared gas (their own gas limits;
+    /// a native tx that declares none counts 0) within `max_gas`, so a block of txs that
+    /// declare their gas never reaches the block gas limit at execution.
+    pub fn take_batch_within(
+        &self,
+        max: usize,
+        max_bytes: usize,
+        max_gas: u64,
+        number: u64,
         mut account_nonce: impl FnMut(&Address) -> u64,
     ) -> Vec<Arc<VerifiedTx>> {
+        let mut gas = 0u64;
         let mut inner = self.inner.lock();
         let mut batch = Vec::new();
         let mut next_nonce: HashMap<Address, u64> = HashMap::new();
@@ -643,6 +658,10 @@ impl TxPool {
             let Some(entry) = inner.by_hash.get(hash) else { continue };
             if bytes + entry.size > max_bytes && !batch.is_empty() {
                 continue; // a smaller tx may still fit
+            }
+            let declared = entry.tx.gas_limit();
+            if gas.saturating_add(declared) > max_gas && !batch.is_empty() {
+                continue; // a tx declaring less may still fit
             }
             match &entry.tx.tx {
                 Transaction::Native(tx) => {
@@ -669,6 +688,7 @@ impl TxPool {
                 }
             }
             bytes += entry.size;
+            gas = gas.saturating_add(declared);
             batch.push(Arc::clone(&entry.tx));
             taken.push((*seq, *hash));
         }

@@ -832,3 +832,32 @@ fn a_flooding_peer_fills_only_its_share_and_local_clients_keep_room() {
     f.pool.on_committed([f.hash(&f.native(1))]);
     assert_eq!(f.pool.submit_gossip(Arc::from(&[2u8; 64][..]), flood[5..6].to_vec()), 1);
 }
+
+#[test]
+fn take_batch_within_keeps_declared_gas_under_the_block_gas_limit() {
+    let f = Fixture::new(SuiteKind::Secp256k1Keccak);
+    let heavy: Vec<Transaction> =
+        (1..=3).map(|n| f.native_with(n, |t| t.gas_limit = 400_000)).collect();
+    for t in &heavy {
+        f.submit(t);
+    }
+    // Declares nothing: counts 0, only the tx count bounds it.
+    let light = f.native(4);
+    f.submit(&light);
+    let taken: Vec<B256> = f
+        .pool
+        .take_batch_within(10, usize::MAX, 1_000_000, 1, |_| 0)
+        .iter()
+        .map(|t| t.hash)
+        .collect();
+    assert_eq!(taken, vec![f.hash(&heavy[0]), f.hash(&heavy[1]), f.hash(&light)]);
+    // The third heavy tx waits for the next block; alone it goes even over the budget (a
+    // block is never left empty for it: execution's own cut-off bounds it).
+    let next: Vec<B256> = f
+        .pool
+        .take_batch_within(10, usize::MAX, 100_000, 1, |_| 0)
+        .iter()
+        .map(|t| t.hash)
+        .collect();
+    assert_eq!(next, vec![f.hash(&heavy[2])]);
+}
