@@ -141,7 +141,7 @@ impl Driver {
 
     pub(crate) fn run(mut self, events: Receiver<Event>, stop: Arc<AtomicBool>) {
         while !stop.load(Ordering::Acquire) {
-            match events.recv_timeout(Duration::from_millis(10)) {
+            match events.recv_timeout(self.next_wake()) {
                 Ok(event) => {
                     self.on_event(event);
                     // Drain what else is queued before ticking.
@@ -158,6 +158,18 @@ impl Driver {
             }
         }
         self.give_back_taken();
+    }
+
+    /// How long the loop may wait for a message: 10 ms, or less when a proposal is due
+    /// sooner (the gathering window after the last block ends), so a lone sealer, which
+    /// gets no messages, does not add a polling step to every block.
+    fn next_wake(&self) -> Duration {
+        const POLL: Duration = Duration::from_millis(10);
+        if self.pending_propose.is_none() || self.group.pool().waiting() == 0 {
+            return POLL;
+        }
+        let gathered = self.last_commit.elapsed();
+        self.options.min_seal_interval.saturating_sub(gathered).clamp(Duration::from_millis(1), POLL)
     }
 
     fn on_event(&mut self, event: Event) {
@@ -351,7 +363,11 @@ impl Driver {
         let group_id = self.group.id().to_string();
         match output {
             Output::Persist(record) => {
-                let mut batch = WriteBatch { durable: true, ..Default::default() };
+                // The record exists so that a restarted node never contradicts votes others
+                // hold. A lone sealer's votes reach no one, so its record need not be synced
+                // before it goes on (the block itself is, by the ledger's commit).
+                let durable = inst.sealers.len() > 1;
+                let mut batch = WriteBatch { durable, ..Default::default() };
                 batch.put(CONSENSUS_NAMESPACE, group_id.into_bytes(), record.encode());
                 if let Err(e) = self.store.write(batch) {
                     // Sending a vote we could not persist could make us vote twice after a
