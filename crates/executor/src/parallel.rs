@@ -17,7 +17,8 @@
 //!   serially, probing again now and then) and grows while it succeeds.
 
 use crate::block::{self, AurumEvm, Effects};
-use crate::precompiles::{DAG_TRANSFER_ADDRESS, PrecompileEnv, dag_transfer, parallel_config};
+use crate::precompiles::registry::{Conflicts, Rules};
+use crate::precompiles::{PrecompileEnv, parallel_config};
 use crate::state_db::{ReadSet, SHADOW, StateDb};
 use crate::{BlockContext, ExecError};
 use alloy_primitives::map::{AddressMap, HashMap};
@@ -135,10 +136,12 @@ fn key_hash(parts: &[&[u8]]) -> u64 {
 }
 
 /// The conflict keys `tx` declares, scoped to the contract it calls: a native tx's own
-/// `conflict_keys`, DagTransfer's user names, or the critical arguments of a function
-/// registered with ParallelConfig (as of the parent state). `None`: undeclared.
+/// `conflict_keys`, a precompile's own (DagTransfer's user names), or the critical
+/// arguments of a function registered with ParallelConfig (as of the parent state).
+/// `None`: undeclared.
 pub(crate) fn declared_keys(
     db: &mut StateDb<'_>,
+    rules: &Rules,
     tx: &VerifiedTx,
 ) -> Result<Option<Vec<u64>>, ExecError> {
     let Some(to) = tx.to() else { return Ok(None) };
@@ -149,8 +152,10 @@ pub(crate) fn declared_keys(
         return Ok(Some(scoped(tx.tx.conflict_keys().iter().map(|k| k.to_vec()).collect())));
     }
     let input = tx.input();
-    if to == DAG_TRANSFER_ADDRESS {
-        return Ok(dag_transfer::conflict_keys(input).map(scoped));
+    if let Some(entry) = rules.lookup(&to)
+        && let Conflicts::Own(keys) = entry.precompile.conflicts(input)
+    {
+        return Ok(keys.map(scoped));
     }
     let Some((selector, args)) = input.split_first_chunk::<4>() else { return Ok(None) };
     let declaration = db.raw_get(&parallel_function_key(&to, *selector)).map_err(|e| e.0)?;
@@ -320,7 +325,23 @@ pub(crate) fn execute(
     let mut ready = ReadyPool::new(plan);
     let mut since_probe = 0usize;
     let mut next = 0usize;
+    // Cumulative gas of the committed txs: the block gas limit is judged at commit time,
+    // in block order, so the cut falls where serial execution puts it.
+    let mut gas_used = 0u64;
     while next < n {
+        if gas_used >= ctx.block_gas_limit {
+            // The block is full: the rest is not run, whatever was speculated.
+            let started = std::time::Instant::now();
+            for tx in &txs[next..] {
+                let (receipt, effects) = block::skip(evm, tx, ctx, gas_used)?;
+                commit(evm, None, effects, next)?;
+                receipts.push(receipt);
+                stats.direct += 1;
+                next += 1;
+            }
+            stats.commit += started.elapsed();
+            break;
+        }
         let started = std::time::Instant::now();
         let round = ready.take_round(next + *window);
         if round.len() <= 1 {
@@ -328,6 +349,7 @@ pub(crate) fn execute(
             // only to speculative results taken before it, if any are waiting.
             let (receipt, effects) = block::run_tx(evm, ctx, &txs[next])?;
             commit(evm, (outstanding > 0).then_some(&mut log), effects, next)?;
+            gas_used = gas_used.saturating_add(receipt.gas_used);
             receipts.push(receipt);
             ready.committed(plan, next);
             stats.direct += 1;
@@ -365,6 +387,7 @@ pub(crate) fn execute(
         stats.speculate += speculated_at - started;
         let (mut kept, mut rerun) = (0usize, 0usize);
         while next < n
+            && gas_used < ctx.block_gas_limit
             && let Some(s) = speculated[next].take()
         {
             outstanding -= 1;
@@ -379,6 +402,7 @@ pub(crate) fn execute(
                 rerun += 1;
                 receipt
             };
+            gas_used = gas_used.saturating_add(receipt.gas_used);
             receipts.push(receipt);
             ready.committed(plan, next);
             next += 1;

@@ -251,6 +251,30 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    /// The same blocks under a block gas limit small enough that most of them are cut:
+    /// every mode cuts at the same tx and gives the serial result.
+    #[test]
+    fn every_mode_gives_the_serial_result_when_the_block_gas_limit_cuts(
+        ops in prop::collection::vec(op(), 1..120),
+        limit in 100_000u64..2_000_000,
+    ) {
+        let mut w = world();
+        w.chain.ctx.block_gas_limit = limit;
+        let txs = build(&mut w, &ops);
+        let (serial, _) = run(&w, &w.chain.executor, &txs);
+        let cut = serial.receipts.iter().filter(|r| r.status == TxStatus::BlockGasLimitReached).count();
+        prop_assert!(cut == 0 || serial.gas_used >= limit);
+        prop_assert!(serial.gas_used < limit * 2);
+        for (label, executor) in executors() {
+            let (parallel, stats) = run(&w, &executor, &txs);
+            prop_assert_eq!(&parallel, &serial, "{} differs from serial ({:?})", label, stats);
+        }
+    }
+}
+
 /// Conflict-free token transfers: nearly everything speculated is kept.
 #[test]
 fn independent_transfers_are_kept_from_speculation() {
