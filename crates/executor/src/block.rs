@@ -11,13 +11,15 @@ use revm::context::result::{EVMError, ExecutionResult, HaltReason, InvalidTransa
 use revm::context::{BlockEnv, Context, Evm, TxEnv};
 use revm::handler::EthFrame;
 use revm::handler::instructions::EthInstructions;
+use revm::inspector::NoOpInspector;
 use revm::interpreter::interpreter::EthInterpreter;
 use revm::primitives::hardfork::SpecId;
 use revm::state::EvmState;
 use revm::{InspectEvm, Inspector};
 
-/// The block's EVM; `I` is its inspector (none for blocks: `()` costs nothing).
-pub(crate) type AurumEvm<'a, I = ()> = Evm<
+/// The block's EVM; `I` is its inspector, which only runs when a tx is *inspected*
+/// (speculative runs and deadline calls); blocks run without it.
+pub(crate) type AurumEvm<'a, I = NoOpInspector> = Evm<
     AurumCtx<'a>,
     I,
     EthInstructions<EthInterpreter, AurumCtx<'a>>,
@@ -31,7 +33,7 @@ pub(crate) fn build_evm<'a>(
     block: &BlockContext,
     env: PrecompileEnv,
 ) -> AurumEvm<'a> {
-    build_evm_with(db, block, env, ())
+    build_evm_with(db, block, env, NoOpInspector)
 }
 
 /// [`build_evm`] with an inspector (the wall-clock deadline of read-only calls).
@@ -107,7 +109,7 @@ pub(crate) fn execute_tx(
     block: &BlockContext,
     tx: &VerifiedTx,
 ) -> Result<Receipt, ExecError> {
-    let (receipt, effects) = run_tx(evm, block, tx)?;
+    let (receipt, effects) = run_tx(evm, block, tx, false)?;
     apply(db(evm), effects).map_err(|e| e.0)?;
     Ok(receipt)
 }
@@ -150,7 +152,10 @@ pub(crate) fn skip(
 }
 
 /// The receipt of an Ethereum tx whose nonce is not its sender's next one.
-fn nonce_mismatch(evm: &mut AurumEvm<'_>, tx: &VerifiedTx) -> Result<Option<Receipt>, ExecError> {
+fn nonce_mismatch<I>(
+    evm: &mut AurumEvm<'_, I>,
+    tx: &VerifiedTx,
+) -> Result<Option<Receipt>, ExecError> {
     let nonce = db(evm).account(tx.sender).map_err(|e| e.0)?.map_or(0, |a| a.nonce);
     Ok(match tx.eth_nonce() {
         Some(expected) if expected != nonce => Some(refused(
@@ -175,12 +180,16 @@ pub(crate) fn apply(db: &mut StateDb<'_>, effects: Effects) -> Result<(), DbErro
 }
 
 /// Executes one transaction over the EVM's view without changing that view: reads are
-/// cached, the effects come back.
-pub(crate) fn run_tx(
-    evm: &mut AurumEvm<'_>,
+/// cached, the effects come back. `inspect`: run under the EVM's inspector.
+pub(crate) fn run_tx<'a, I>(
+    evm: &mut AurumEvm<'a, I>,
     block: &BlockContext,
     tx: &VerifiedTx,
-) -> Result<(Receipt, Effects), ExecError> {
+    inspect: bool,
+) -> Result<(Receipt, Effects), ExecError>
+where
+    I: Inspector<AurumCtx<'a>, EthInterpreter>,
+{
     db(evm).begin_tx();
     let sender = tx.sender;
     if let Some(receipt) = nonce_mismatch(evm, tx)? {
@@ -205,7 +214,7 @@ pub(crate) fn run_tx(
         chain_id: None,
         ..Default::default()
     };
-    let result = evm.transact_one(env);
+    let result = if inspect { evm.inspect_one_tx(env) } else { evm.transact_one(env) };
     let state = evm.finalize();
     let result = match result {
         Ok(r) => r,

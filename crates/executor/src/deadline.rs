@@ -1,4 +1,6 @@
-//! A wall-clock deadline for read-only calls, as a revm inspector.
+//! Inspectors that stop execution early without changing what a completed run computes:
+//! [`Deadline`] (a wall-clock deadline for read-only calls) and [`StepBudget`] (an
+//! instruction budget for speculative runs, whose result is then discarded).
 //!
 //! Gas bounds every block deterministically; an RPC call may still be given billions of
 //! gas, so `eth_call` of an infinite loop would hold a thread for minutes. The inspector
@@ -57,6 +59,44 @@ impl<CTX> Inspector<CTX, EthInterpreter> for Deadline {
         }
         // Halting only the current frame would let its caller go on looping: every frame
         // halts from here on. The result is discarded by the caller (see `expired`).
+        interp.halt(InstructionResult::OutOfGas);
+    }
+}
+
+/// Stops a speculative run after `limit` instructions (over all its frames). A run that
+/// completes within the budget is exactly the uninspected run; one that is stopped is
+/// marked [`StepBudget::exhausted`] and thrown away, so the budget changes only the work
+/// done, never a result.
+#[derive(Debug)]
+pub(crate) struct StepBudget {
+    limit: u64,
+    left: u64,
+}
+
+impl StepBudget {
+    pub(crate) fn new(limit: u64) -> Self {
+        Self { limit, left: limit }
+    }
+
+    /// A fresh budget for the next tx.
+    pub(crate) fn reset(&mut self) {
+        self.left = self.limit;
+    }
+
+    /// Whether the last run was stopped.
+    pub(crate) fn exhausted(&self) -> bool {
+        self.left == 0
+    }
+}
+
+impl<CTX> Inspector<CTX, EthInterpreter> for StepBudget {
+    fn step(&mut self, interp: &mut Interpreter<EthInterpreter>, _context: &mut CTX) {
+        if self.left > 0 {
+            self.left -= 1;
+            if self.left > 0 {
+                return;
+            }
+        }
         interp.halt(InstructionResult::OutOfGas);
     }
 }

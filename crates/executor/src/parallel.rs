@@ -17,6 +17,7 @@
 //!   serially, probing again now and then) and grows while it succeeds.
 
 use crate::block::{self, AurumEvm, Effects};
+use crate::deadline::StepBudget;
 use crate::precompiles::registry::{Conflicts, Rules};
 use crate::precompiles::{PrecompileEnv, parallel_config};
 use crate::state_db::{ReadSet, SHADOW, StateDb};
@@ -238,6 +239,19 @@ struct Speculated {
     receipt: Receipt,
     effects: Effects,
     reads: ReadSet,
+    /// Stopped at its step budget: the result is discarded and the tx runs in order.
+    abandoned: bool,
+}
+
+/// Instructions each speculative tx of a round of `round_len` may run before it is
+/// abandoned (and run in order instead). A round then costs at most about the gas the
+/// block has left (an instruction costs at least one gas, bar STOP), never `round_len`
+/// times a looping tx's gas cap: speculation cannot multiply the work the block gas limit
+/// bounds. Ordinary txs run a few thousand instructions, far below the floor.
+fn speculation_steps(ctx: &BlockContext, gas_used: u64, round_len: usize) -> u64 {
+    const FLOOR: u64 = 200_000;
+    let left = ctx.block_gas_limit.saturating_sub(gas_used);
+    (left / round_len.max(1) as u64).max(FLOOR)
 }
 
 /// At most this many transactions are speculated in one round (bounds memory).
@@ -347,7 +361,7 @@ pub(crate) fn execute(
         if round.len() <= 1 {
             // Only the next transaction can run: no point speculating. Its writes matter
             // only to speculative results taken before it, if any are waiting.
-            let (receipt, effects) = block::run_tx(evm, ctx, &txs[next])?;
+            let (receipt, effects) = block::run_tx(evm, ctx, &txs[next], false)?;
             commit(evm, (outstanding > 0).then_some(&mut log), effects, next)?;
             gas_used = gas_used.saturating_add(receipt.gas_used);
             receipts.push(receipt);
@@ -364,16 +378,22 @@ pub(crate) fn execute(
         }
         stats.rounds += 1;
         let base: &StateDb<'_> = block::db_ref(evm);
+        let steps = speculation_steps(ctx, gas_used, round.len());
         let results: Vec<Result<(usize, Speculated), ExecError>> = pool.install(|| {
             round
                 .par_iter()
                 .map_init(
-                    || block::build_evm(StateDb::speculative(base), ctx, env.clone()),
+                    || {
+                        let budget = StepBudget::new(steps);
+                        block::build_evm_with(StateDb::speculative(base), ctx, env.clone(), budget)
+                    },
                     |sevm, &j| {
                         block::db(sevm).reset_speculative();
-                        let (receipt, effects) = block::run_tx(sevm, ctx, &txs[j])?;
+                        sevm.inspector.reset();
+                        let (receipt, effects) = block::run_tx(sevm, ctx, &txs[j], true)?;
                         let reads = block::db(sevm).reads.take().unwrap_or_default();
-                        Ok((j, Speculated { base: next, receipt, effects, reads }))
+                        let abandoned = sevm.inspector.exhausted();
+                        Ok((j, Speculated { base: next, receipt, effects, reads, abandoned }))
                     },
                 )
                 .collect()
@@ -391,13 +411,13 @@ pub(crate) fn execute(
             && let Some(s) = speculated[next].take()
         {
             outstanding -= 1;
-            let receipt = if log.unchanged_since(&s.reads, s.base) {
+            let receipt = if !s.abandoned && log.unchanged_since(&s.reads, s.base) {
                 block::db(evm).absorb(s.reads);
                 commit(evm, Some(&mut log), s.effects, next)?;
                 kept += 1;
                 s.receipt
             } else {
-                let (receipt, effects) = block::run_tx(evm, ctx, &txs[next])?;
+                let (receipt, effects) = block::run_tx(evm, ctx, &txs[next], false)?;
                 commit(evm, Some(&mut log), effects, next)?;
                 rerun += 1;
                 receipt

@@ -275,6 +275,30 @@ proptest! {
     }
 }
 
+/// A fixed block that the limit cuts part-way, so the property above is known to cover
+/// cut blocks: transfers, DAG transfers and reverts, cut at the same tx in every mode.
+#[test]
+fn a_block_cut_by_the_gas_limit_is_the_same_in_every_mode() {
+    let mut w = world();
+    w.chain.ctx.block_gas_limit = 400_000;
+    let ops: Vec<Op> = (0..40)
+        .map(|i| match i % 3 {
+            0 => Op::Token { from: i % SENDERS, to: (i + 3) % SENDERS, amount: 1 },
+            1 => Op::Dag { from_sender: i % SENDERS, from: i % 8, to: (i + 1) % 8, amount: 1 },
+            _ => Op::Revert { from: i % SENDERS },
+        })
+        .collect();
+    let txs = build(&mut w, &ops);
+    let (serial, _) = run(&w, &w.chain.executor, &txs);
+    let cut = serial.receipts.iter().filter(|r| r.status == TxStatus::BlockGasLimitReached);
+    assert!(cut.count() > 10, "the limit cuts the block: {:?}", serial.receipts);
+    assert!(serial.gas_used >= 400_000 && serial.gas_used < 800_000, "{}", serial.gas_used);
+    for (label, executor) in executors() {
+        let (parallel, stats) = run(&w, &executor, &txs);
+        assert_eq!(parallel, serial, "{label} differs from serial ({stats:?})");
+    }
+}
+
 /// Conflict-free token transfers: nearly everything speculated is kept.
 #[test]
 fn independent_transfers_are_kept_from_speculation() {
