@@ -6,9 +6,16 @@
 //! - revm behind its `Database` trait over a [`StateReader`] snapshot of the parent state,
 //!   with a per-block cache so each key is read from storage at most once;
 //! - the platform precompiles with FISCO BCOS 3.x ABIs — SystemConfig (0x1000),
-//!   TableManager (0x1002) and the tables it opens, Consensus (0x1003), KVTable (0x1009),
-//!   Crypto (0x100a) — whose data are ordinary state keys, journaled with the EVM so that
-//!   reverts undo them;
+//!   TableManager (0x1002) and the tables it opens, Consensus (0x1003), ParallelConfig
+//!   (0x1006), KVTable (0x1009), Crypto (0x100a), DagTransfer (0x100c) — whose data are
+//!   ordinary state keys, journaled with the EVM so that reverts undo them. Each is one
+//!   file implementing `Precompile` plus one row of the registry
+//!   (`precompiles/registry.rs`), which says from which `compatibility_version` it exists
+//!   ([`Rules`], read from the parent state, so every node agrees);
+//! - the limits that bound a block's and a call's work: `block_gas_limit`
+//!   ([`BlockContext::block_gas_limit`], deterministic, by gas), a wall-clock deadline for
+//!   read-only calls only ([`Executor::call_with_timeout`]), and table scans read only as
+//!   deep as the gas pays for, selects materialising at most 500 rows and 4 MiB;
 //! - nonce rules (Ethereum txs carry the account's next nonce; native txs, whose random
 //!   nonces are checked at admission, run with the account's current one) and the
 //!   `feature_balance` switch.
