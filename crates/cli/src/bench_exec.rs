@@ -141,6 +141,8 @@ fn setup(args: &ExecArgs) -> anyhow::Result<Setup> {
         timestamp_ms: 1_700_000_000_000,
         chain_id: 20200,
         tx_gas_limit: 3_000_000_000,
+        // Measures execution speed: blocks are never cut.
+        block_gas_limit: u64::MAX,
         balances_enabled: args.workload == Workload::Transfer,
         admins: vec![DEPLOYER],
         block_hashes: Default::default(),

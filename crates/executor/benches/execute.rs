@@ -69,6 +69,7 @@ fn setup() -> Setup {
         timestamp_ms: 1_700_000_000_000,
         chain_id: 20200,
         tx_gas_limit: 300_000_000,
+        block_gas_limit: u64::MAX,
         balances_enabled: false,
         admins: vec![],
         block_hashes: Default::default(),

@@ -11,13 +11,17 @@ use revm::context::result::{EVMError, ExecutionResult, HaltReason, InvalidTransa
 use revm::context::{BlockEnv, Context, Evm, TxEnv};
 use revm::handler::EthFrame;
 use revm::handler::instructions::EthInstructions;
+use revm::inspector::NoOpInspector;
 use revm::interpreter::interpreter::EthInterpreter;
 use revm::primitives::hardfork::SpecId;
 use revm::state::EvmState;
+use revm::{InspectEvm, Inspector};
 
-pub(crate) type AurumEvm<'a> = Evm<
+/// The block's EVM; `I` is its inspector, which only runs when a tx is *inspected*
+/// (speculative runs and deadline calls); blocks run without it.
+pub(crate) type AurumEvm<'a, I = NoOpInspector> = Evm<
     AurumCtx<'a>,
-    (),
+    I,
     EthInstructions<EthInterpreter, AurumCtx<'a>>,
     AurumPrecompiles,
     EthFrame<EthInterpreter>,
@@ -29,6 +33,16 @@ pub(crate) fn build_evm<'a>(
     block: &BlockContext,
     env: PrecompileEnv,
 ) -> AurumEvm<'a> {
+    build_evm_with(db, block, env, NoOpInspector)
+}
+
+/// [`build_evm`] with an inspector (the wall-clock deadline of read-only calls).
+pub(crate) fn build_evm_with<'a, I>(
+    db: StateDb<'a>,
+    block: &BlockContext,
+    env: PrecompileEnv,
+    inspector: I,
+) -> AurumEvm<'a, I> {
     let mut ctx: AurumCtx<'a> = Context::new(db, SpecId::CANCUN);
     ctx.cfg.chain_id = block.chain_id;
     // The destination (chain/group, EIP-155 id) is checked at admission, not here.
@@ -45,8 +59,9 @@ pub(crate) fn build_evm<'a>(
         beneficiary: Address::ZERO,
         ..Default::default()
     };
-    Evm::new(
+    Evm::new_with_inspector(
         ctx,
+        inspector,
         EthInstructions::new_mainnet_with_spec(SpecId::CANCUN),
         AurumPrecompiles::new(env),
     )
@@ -61,7 +76,7 @@ pub(crate) fn db_ref<'e, 'a>(evm: &'e AurumEvm<'a>) -> &'e StateDb<'a> {
     &evm.ctx.journaled_state.database
 }
 
-pub(crate) fn db<'e, 'a>(evm: &'e mut AurumEvm<'a>) -> &'e mut StateDb<'a> {
+pub(crate) fn db<'e, 'a, I>(evm: &'e mut AurumEvm<'a, I>) -> &'e mut StateDb<'a> {
     &mut evm.ctx.journaled_state.database
 }
 
@@ -94,9 +109,61 @@ pub(crate) fn execute_tx(
     block: &BlockContext,
     tx: &VerifiedTx,
 ) -> Result<Receipt, ExecError> {
-    let (receipt, effects) = run_tx(evm, block, tx)?;
+    let (receipt, effects) = run_tx(evm, block, tx, false)?;
     apply(db(evm), effects).map_err(|e| e.0)?;
     Ok(receipt)
+}
+
+/// The receipt of a transaction the block gas limit keeps from running, folded in.
+pub(crate) fn skip_tx(
+    evm: &mut AurumEvm<'_>,
+    block: &BlockContext,
+    tx: &VerifiedTx,
+    gas_used: u64,
+) -> Result<Receipt, ExecError> {
+    let (receipt, effects) = skip(evm, tx, block, gas_used)?;
+    apply(db(evm), effects).map_err(|e| e.0)?;
+    Ok(receipt)
+}
+
+/// A transaction not run because the block's cumulative gas (`gas_used`) has reached
+/// `block_gas_limit`: it fails with [`TxStatus::BlockGasLimitReached`] and its sender's
+/// nonce moves on as for any failed tx (an Ethereum tx with the wrong nonce gets
+/// [`TxStatus::NonceMismatch`] instead, as it would anywhere in a block).
+pub(crate) fn skip(
+    evm: &mut AurumEvm<'_>,
+    tx: &VerifiedTx,
+    block: &BlockContext,
+    gas_used: u64,
+) -> Result<(Receipt, Effects), ExecError> {
+    db(evm).begin_tx();
+    if let Some(receipt) = nonce_mismatch(evm, tx)? {
+        return Ok((receipt, Effects::None));
+    }
+    let receipt = refused(
+        TxStatus::BlockGasLimitReached,
+        format!(
+            "not executed: the block's transactions before it used {gas_used} gas, reaching \
+             block_gas_limit {}; send it again for a later block",
+            block.block_gas_limit
+        ),
+    );
+    Ok((receipt, Effects::BumpNonce(tx.sender)))
+}
+
+/// The receipt of an Ethereum tx whose nonce is not its sender's next one.
+fn nonce_mismatch<I>(
+    evm: &mut AurumEvm<'_, I>,
+    tx: &VerifiedTx,
+) -> Result<Option<Receipt>, ExecError> {
+    let nonce = db(evm).account(tx.sender).map_err(|e| e.0)?.map_or(0, |a| a.nonce);
+    Ok(match tx.eth_nonce() {
+        Some(expected) if expected != nonce => Some(refused(
+            TxStatus::NonceMismatch,
+            format!("nonce {expected} is not the account's next nonce {nonce}"),
+        )),
+        _ => None,
+    })
 }
 
 /// Folds a transaction's effects into the block view.
@@ -113,24 +180,22 @@ pub(crate) fn apply(db: &mut StateDb<'_>, effects: Effects) -> Result<(), DbErro
 }
 
 /// Executes one transaction over the EVM's view without changing that view: reads are
-/// cached, the effects come back.
-pub(crate) fn run_tx(
-    evm: &mut AurumEvm<'_>,
+/// cached, the effects come back. `inspect`: run under the EVM's inspector.
+pub(crate) fn run_tx<'a, I>(
+    evm: &mut AurumEvm<'a, I>,
     block: &BlockContext,
     tx: &VerifiedTx,
-) -> Result<(Receipt, Effects), ExecError> {
+    inspect: bool,
+) -> Result<(Receipt, Effects), ExecError>
+where
+    I: Inspector<AurumCtx<'a>, EthInterpreter>,
+{
     db(evm).begin_tx();
     let sender = tx.sender;
-    let nonce = db(evm).account(sender).map_err(|e| e.0)?.map_or(0, |a| a.nonce);
-    if let Some(expected) = tx.eth_nonce()
-        && expected != nonce
-    {
-        let receipt = refused(
-            TxStatus::NonceMismatch,
-            format!("nonce {expected} is not the account's next nonce {nonce}"),
-        );
+    if let Some(receipt) = nonce_mismatch(evm, tx)? {
         return Ok((receipt, Effects::None));
     }
+    let nonce = db(evm).account(sender).map_err(|e| e.0)?.map_or(0, |a| a.nonce);
     if !block.balances_enabled && !tx.value().is_zero() {
         let receipt = refused(
             TxStatus::ValueTransferRefused,
@@ -140,7 +205,7 @@ pub(crate) fn run_tx(
     }
     let env = TxEnv {
         caller: sender,
-        gas_limit: effective_gas_limit(tx.gas_limit(), block.tx_gas_limit),
+        gas_limit: effective_gas_limit(tx.gas_limit(), block.gas_cap()),
         gas_price: 0,
         kind: tx.to().map_or(TxKind::Create, TxKind::Call),
         value: tx.value(),
@@ -149,7 +214,7 @@ pub(crate) fn run_tx(
         chain_id: None,
         ..Default::default()
     };
-    let result = evm.transact_one(env);
+    let result = if inspect { evm.inspect_one_tx(env) } else { evm.transact_one(env) };
     let state = evm.finalize();
     let result = match result {
         Ok(r) => r,
@@ -229,15 +294,20 @@ fn receipt(result: ExecutionResult<HaltReason>, hint: Option<TxStatus>) -> Recei
     }
 }
 
-/// A read-only call: executed like a transaction, nothing folded.
-pub(crate) fn call(
-    evm: &mut AurumEvm<'_>,
+/// A read-only call: executed like a transaction, nothing folded. `inspect`: run with the
+/// EVM's inspector (revm calls it at every instruction; plain calls skip that cost).
+pub(crate) fn call<'a, I>(
+    evm: &mut AurumEvm<'a, I>,
     block: &BlockContext,
     from: Address,
     to: Option<Address>,
     input: Bytes,
     gas: Option<u64>,
-) -> Result<CallOutcome, ExecError> {
+    inspect: bool,
+) -> Result<CallOutcome, ExecError>
+where
+    I: Inspector<AurumCtx<'a>, EthInterpreter>,
+{
     db(evm).begin_tx();
     let nonce = db(evm).account(from).map_err(|e| e.0)?.map_or(0, |a| a.nonce);
     evm.ctx.cfg.disable_nonce_check = true;
@@ -245,7 +315,7 @@ pub(crate) fn call(
     evm.ctx.cfg.disable_eip3607 = true;
     let env = TxEnv {
         caller: from,
-        gas_limit: effective_gas_limit(gas.unwrap_or(0), block.tx_gas_limit),
+        gas_limit: effective_gas_limit(gas.unwrap_or(0), block.gas_cap()),
         gas_price: 0,
         kind: to.map_or(TxKind::Create, TxKind::Call),
         value: U256::ZERO,
@@ -254,7 +324,7 @@ pub(crate) fn call(
         chain_id: None,
         ..Default::default()
     };
-    let result = evm.transact_one(env);
+    let result = if inspect { evm.inspect_one_tx(env) } else { evm.transact_one(env) };
     let _discarded = evm.finalize();
     let result = match result {
         Ok(r) => r,

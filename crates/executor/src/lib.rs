@@ -6,9 +6,16 @@
 //! - revm behind its `Database` trait over a [`StateReader`] snapshot of the parent state,
 //!   with a per-block cache so each key is read from storage at most once;
 //! - the platform precompiles with FISCO BCOS 3.x ABIs — SystemConfig (0x1000),
-//!   TableManager (0x1002) and the tables it opens, Consensus (0x1003), KVTable (0x1009),
-//!   Crypto (0x100a) — whose data are ordinary state keys, journaled with the EVM so that
-//!   reverts undo them;
+//!   TableManager (0x1002) and the tables it opens, Consensus (0x1003), ParallelConfig
+//!   (0x1006), KVTable (0x1009), Crypto (0x100a), DagTransfer (0x100c) — whose data are
+//!   ordinary state keys, journaled with the EVM so that reverts undo them. Each is one
+//!   file implementing `Precompile` plus one row of the registry
+//!   (`precompiles/registry.rs`), which says from which `compatibility_version` it exists
+//!   ([`Rules`], read from the parent state, so every node agrees);
+//! - the limits that bound a block's and a call's work: `block_gas_limit`
+//!   ([`BlockContext::block_gas_limit`], deterministic, by gas), a wall-clock deadline for
+//!   read-only calls only ([`Executor::call_with_timeout`]), and table scans read only as
+//!   deep as the gas pays for, selects materialising at most 500 rows and 4 MiB;
 //! - nonce rules (Ethereum txs carry the account's next nonce; native txs, whose random
 //!   nonces are checked at admission, run with the account's current one) and the
 //!   `feature_balance` switch.
@@ -23,6 +30,7 @@
 
 mod block;
 mod code_cache;
+mod deadline;
 mod diff;
 mod parallel;
 pub mod precompiles;
@@ -48,6 +56,7 @@ pub use precompiles::dag_transfer::{
 pub use precompiles::parallel_config::{
     CODE_INVALID_CRITICAL_SIZE, CODE_INVALID_FUNCTION, selector_of,
 };
+pub use precompiles::registry::{Rules, Version};
 pub use precompiles::system_config::{
     CODE_INVALID_CONFIGURATION_VALUES, validate as validate_system_config,
 };
@@ -68,6 +77,12 @@ pub struct BlockContext {
     pub chain_id: u64,
     /// SystemConfig `tx_gas_limit`: caps each transaction's gas.
     pub tx_gas_limit: u64,
+    /// SystemConfig `block_gas_limit`: caps each transaction's gas too, and once the
+    /// block's cumulative gas used has reached it every later transaction of the block is
+    /// not run ([`TxStatus::BlockGasLimitReached`]). A block's work is thus bounded by
+    /// about twice this (the last tx run may start just under it). Deterministic: gas is
+    /// the meter, so every node and every [`ExecMode`] cuts the block at the same tx.
+    pub block_gas_limit: u64,
     /// `feature_balance`; when false, value transfers are refused.
     pub balances_enabled: bool,
     /// Genesis admin accounts allowed to call the Consensus and SystemConfig setters.
@@ -75,6 +90,22 @@ pub struct BlockContext {
     /// Hashes of recent ancestors by number (the node passes up to the last 256), what
     /// `BLOCKHASH` answers; any other number yields zero, as on Ethereum.
     pub block_hashes: BTreeMap<u64, B256>,
+}
+
+/// The default `block_gas_limit`, sized from looping contracts measured on the 2-core
+/// development machine under its usual shared load (`cargo test --release --workspace
+/// --test limits -- --ignored --nocapture gas_per_second`): a JUMP loop runs ~600–930
+/// Mgas/s, an SLOAD/SSTORE loop ~640–720 Mgas/s, a KECCAK256 loop (the slowest per gas)
+/// ~42–54 Mgas/s. At 100 M gas a full block of the hash loop takes ~2 s there (~1 s with
+/// the cores to itself) and of the others ~0.15 s, while 1,000 first-time ERC-20
+/// transfers (~52 k gas each, the `tx_count_limit` default) still fit one block.
+pub const DEFAULT_BLOCK_GAS_LIMIT: u64 = 100_000_000;
+
+impl BlockContext {
+    /// The most gas one transaction (or call) may use in this block.
+    pub fn gas_cap(&self) -> u64 {
+        self.tx_gas_limit.min(self.block_gas_limit)
+    }
 }
 
 /// The outcome of a block: one receipt per transaction, in order, and the state writes.
@@ -106,6 +137,13 @@ pub enum ExecError {
     /// The EVM failed in a way no transaction can cause (a bug or misconfiguration).
     #[error("EVM failure: {0}")]
     Evm(String),
+    /// A read-only call ran past its wall-clock deadline ([`Executor::call_with_timeout`]);
+    /// never returned by block execution, which is bounded by gas alone.
+    #[error("execution timed out after {ms} ms")]
+    TimedOut {
+        /// The deadline the call was given, in milliseconds.
+        ms: u64,
+    },
 }
 
 /// Executes blocks and calls. Cheap to share: holds the crypto suites, a cache of
@@ -175,12 +213,15 @@ impl Executor {
         &self.suite
     }
 
-    fn env(&self, ctx: &BlockContext) -> PrecompileEnv {
-        PrecompileEnv {
+    /// What the precompiles see of this block: its number, the admins, and the rules of
+    /// the group's `compatibility_version` as the parent state holds it.
+    fn env(&self, state: &dyn StateReader, ctx: &BlockContext) -> Result<PrecompileEnv, ExecError> {
+        Ok(PrecompileEnv {
             block_number: ctx.number,
             admins: ctx.admins.clone(),
             sm: Arc::clone(&self.sm),
-        }
+            rules: precompiles::registry::Rules::from_state(state)?,
+        })
     }
 
     /// Executes `txs` in order over `state` (the parent block's state). Never writes
@@ -201,8 +242,8 @@ impl Executor {
         ctx: &BlockContext,
         txs: &[VerifiedTx],
     ) -> Result<(ExecutedBlock, ParallelStats), ExecError> {
+        let env = self.env(state, ctx)?;
         let db = StateDb::new(state, Arc::clone(&self.code_cache), &ctx.block_hashes);
-        let env = self.env(ctx);
         let mut evm = block::build_evm(db, ctx, env.clone());
         let (receipts, stats) = match &self.pool {
             Some(pool) if self.mode != ExecMode::Serial && txs.len() > 1 => {
@@ -210,7 +251,7 @@ impl Executor {
                 for tx in txs {
                     let declared = match self.mode {
                         ExecMode::Optimistic => None,
-                        _ => parallel::declared_keys(block::db(&mut evm), tx)?,
+                        _ => parallel::declared_keys(block::db(&mut evm), &env.rules, tx)?,
                     };
                     keys.push(declared);
                 }
@@ -223,8 +264,15 @@ impl Executor {
             }
             _ => {
                 let mut receipts = Vec::with_capacity(txs.len());
+                let mut gas_used = 0u64;
                 for tx in txs {
-                    receipts.push(block::execute_tx(&mut evm, ctx, tx)?);
+                    let receipt = if gas_used >= ctx.block_gas_limit {
+                        block::skip_tx(&mut evm, ctx, tx, gas_used)?
+                    } else {
+                        block::execute_tx(&mut evm, ctx, tx)?
+                    };
+                    gas_used = gas_used.saturating_add(receipt.gas_used);
+                    receipts.push(receipt);
                 }
                 let stats = ParallelStats { direct: txs.len(), ..Default::default() };
                 (receipts, stats)
@@ -236,7 +284,7 @@ impl Executor {
     }
 
     /// A read-only call (eth_call / native call) against `state`: nothing is persisted.
-    /// `gas` defaults to, and is capped by, `ctx.tx_gas_limit`.
+    /// `gas` defaults to, and is capped by, [`BlockContext::gas_cap`].
     pub fn call(
         &self,
         state: &dyn StateReader,
@@ -246,8 +294,35 @@ impl Executor {
         input: Bytes,
         gas: Option<u64>,
     ) -> Result<CallOutcome, ExecError> {
+        let env = self.env(state, ctx)?;
         let db = StateDb::new(state, Arc::clone(&self.code_cache), &ctx.block_hashes);
-        let mut evm = block::build_evm(db, ctx, self.env(ctx));
-        block::call(&mut evm, ctx, from, to, input, gas)
+        let mut evm = block::build_evm_with(db, ctx, env, revm::inspector::NoOpInspector);
+        block::call(&mut evm, ctx, from, to, input, gas, false)
+    }
+
+    /// [`Executor::call`] stopped by the wall clock: past `timeout` it fails with
+    /// [`ExecError::TimedOut`] ("execution timed out after N ms"), whatever gas is left.
+    /// For RPC calls only (`eth_call`, `eth_estimateGas`): a block never runs on a clock,
+    /// or nodes would disagree.
+    #[allow(clippy::too_many_arguments)]
+    pub fn call_with_timeout(
+        &self,
+        state: &dyn StateReader,
+        ctx: &BlockContext,
+        from: Address,
+        to: Option<Address>,
+        input: Bytes,
+        gas: Option<u64>,
+        timeout: std::time::Duration,
+    ) -> Result<CallOutcome, ExecError> {
+        let env = self.env(state, ctx)?;
+        let db = StateDb::new(state, Arc::clone(&self.code_cache), &ctx.block_hashes);
+        let inspector = deadline::Deadline::new(timeout);
+        let mut evm = block::build_evm_with(db, ctx, env, inspector);
+        let outcome = block::call(&mut evm, ctx, from, to, input, gas, true);
+        if evm.inspector.expired() {
+            return Err(ExecError::TimedOut { ms: evm.inspector.millis() });
+        }
+        outcome
     }
 }

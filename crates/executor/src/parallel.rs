@@ -17,7 +17,9 @@
 //!   serially, probing again now and then) and grows while it succeeds.
 
 use crate::block::{self, AurumEvm, Effects};
-use crate::precompiles::{DAG_TRANSFER_ADDRESS, PrecompileEnv, dag_transfer, parallel_config};
+use crate::deadline::StepBudget;
+use crate::precompiles::registry::{Conflicts, Rules};
+use crate::precompiles::{PrecompileEnv, parallel_config};
 use crate::state_db::{ReadSet, SHADOW, StateDb};
 use crate::{BlockContext, ExecError};
 use alloy_primitives::map::{AddressMap, HashMap};
@@ -135,10 +137,12 @@ fn key_hash(parts: &[&[u8]]) -> u64 {
 }
 
 /// The conflict keys `tx` declares, scoped to the contract it calls: a native tx's own
-/// `conflict_keys`, DagTransfer's user names, or the critical arguments of a function
-/// registered with ParallelConfig (as of the parent state). `None`: undeclared.
+/// `conflict_keys`, a precompile's own (DagTransfer's user names), or the critical
+/// arguments of a function registered with ParallelConfig (as of the parent state).
+/// `None`: undeclared.
 pub(crate) fn declared_keys(
     db: &mut StateDb<'_>,
+    rules: &Rules,
     tx: &VerifiedTx,
 ) -> Result<Option<Vec<u64>>, ExecError> {
     let Some(to) = tx.to() else { return Ok(None) };
@@ -149,8 +153,10 @@ pub(crate) fn declared_keys(
         return Ok(Some(scoped(tx.tx.conflict_keys().iter().map(|k| k.to_vec()).collect())));
     }
     let input = tx.input();
-    if to == DAG_TRANSFER_ADDRESS {
-        return Ok(dag_transfer::conflict_keys(input).map(scoped));
+    if let Some(entry) = rules.lookup(&to)
+        && let Conflicts::Own(keys) = entry.precompile.conflicts(input)
+    {
+        return Ok(keys.map(scoped));
     }
     let Some((selector, args)) = input.split_first_chunk::<4>() else { return Ok(None) };
     let declaration = db.raw_get(&parallel_function_key(&to, *selector)).map_err(|e| e.0)?;
@@ -233,6 +239,19 @@ struct Speculated {
     receipt: Receipt,
     effects: Effects,
     reads: ReadSet,
+    /// Stopped at its step budget: the result is discarded and the tx runs in order.
+    abandoned: bool,
+}
+
+/// Instructions each speculative tx of a round of `round_len` may run before it is
+/// abandoned (and run in order instead). A round then costs at most about the gas the
+/// block has left (an instruction costs at least one gas, bar STOP), never `round_len`
+/// times a looping tx's gas cap: speculation cannot multiply the work the block gas limit
+/// bounds. Ordinary txs run a few thousand instructions, far below the floor.
+fn speculation_steps(ctx: &BlockContext, gas_used: u64, round_len: usize) -> u64 {
+    const FLOOR: u64 = 200_000;
+    let left = ctx.block_gas_limit.saturating_sub(gas_used);
+    (left / round_len.max(1) as u64).max(FLOOR)
 }
 
 /// At most this many transactions are speculated in one round (bounds memory).
@@ -320,14 +339,31 @@ pub(crate) fn execute(
     let mut ready = ReadyPool::new(plan);
     let mut since_probe = 0usize;
     let mut next = 0usize;
+    // Cumulative gas of the committed txs: the block gas limit is judged at commit time,
+    // in block order, so the cut falls where serial execution puts it.
+    let mut gas_used = 0u64;
     while next < n {
+        if gas_used >= ctx.block_gas_limit {
+            // The block is full: the rest is not run, whatever was speculated.
+            let started = std::time::Instant::now();
+            for tx in &txs[next..] {
+                let (receipt, effects) = block::skip(evm, tx, ctx, gas_used)?;
+                commit(evm, None, effects, next)?;
+                receipts.push(receipt);
+                stats.direct += 1;
+                next += 1;
+            }
+            stats.commit += started.elapsed();
+            break;
+        }
         let started = std::time::Instant::now();
         let round = ready.take_round(next + *window);
         if round.len() <= 1 {
             // Only the next transaction can run: no point speculating. Its writes matter
             // only to speculative results taken before it, if any are waiting.
-            let (receipt, effects) = block::run_tx(evm, ctx, &txs[next])?;
+            let (receipt, effects) = block::run_tx(evm, ctx, &txs[next], false)?;
             commit(evm, (outstanding > 0).then_some(&mut log), effects, next)?;
+            gas_used = gas_used.saturating_add(receipt.gas_used);
             receipts.push(receipt);
             ready.committed(plan, next);
             stats.direct += 1;
@@ -342,16 +378,22 @@ pub(crate) fn execute(
         }
         stats.rounds += 1;
         let base: &StateDb<'_> = block::db_ref(evm);
+        let steps = speculation_steps(ctx, gas_used, round.len());
         let results: Vec<Result<(usize, Speculated), ExecError>> = pool.install(|| {
             round
                 .par_iter()
                 .map_init(
-                    || block::build_evm(StateDb::speculative(base), ctx, env.clone()),
+                    || {
+                        let budget = StepBudget::new(steps);
+                        block::build_evm_with(StateDb::speculative(base), ctx, env.clone(), budget)
+                    },
                     |sevm, &j| {
                         block::db(sevm).reset_speculative();
-                        let (receipt, effects) = block::run_tx(sevm, ctx, &txs[j])?;
+                        sevm.inspector.reset();
+                        let (receipt, effects) = block::run_tx(sevm, ctx, &txs[j], true)?;
                         let reads = block::db(sevm).reads.take().unwrap_or_default();
-                        Ok((j, Speculated { base: next, receipt, effects, reads }))
+                        let abandoned = sevm.inspector.exhausted();
+                        Ok((j, Speculated { base: next, receipt, effects, reads, abandoned }))
                     },
                 )
                 .collect()
@@ -365,20 +407,22 @@ pub(crate) fn execute(
         stats.speculate += speculated_at - started;
         let (mut kept, mut rerun) = (0usize, 0usize);
         while next < n
+            && gas_used < ctx.block_gas_limit
             && let Some(s) = speculated[next].take()
         {
             outstanding -= 1;
-            let receipt = if log.unchanged_since(&s.reads, s.base) {
+            let receipt = if !s.abandoned && log.unchanged_since(&s.reads, s.base) {
                 block::db(evm).absorb(s.reads);
                 commit(evm, Some(&mut log), s.effects, next)?;
                 kept += 1;
                 s.receipt
             } else {
-                let (receipt, effects) = block::run_tx(evm, ctx, &txs[next])?;
+                let (receipt, effects) = block::run_tx(evm, ctx, &txs[next], false)?;
                 commit(evm, Some(&mut log), effects, next)?;
                 rerun += 1;
                 receipt
             };
+            gas_used = gas_used.saturating_add(receipt.gas_used);
             receipts.push(receipt);
             ready.committed(plan, next);
             next += 1;

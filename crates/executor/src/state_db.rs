@@ -78,8 +78,9 @@ pub(crate) struct StateDb<'a> {
     storage: AddressMap<SlotCache>,
     /// Precompile keys read from storage (parent state).
     raw_cache: HashMap<Vec<u8>, Option<Vec<u8>>>,
-    /// Prefix scans of the parent state (immutable for the block, so cacheable).
-    scan_cache: HashMap<Vec<u8>, Arc<Rows>>,
+    /// Prefix scans of the parent state (immutable for the block, so cacheable), with
+    /// whether the scan holds every row (a bounded scan may have stopped early).
+    scan_cache: HashMap<Vec<u8>, (Arc<Rows>, bool)>,
     /// Precompile keys written by earlier txs of this block.
     pub(crate) raw_overlay: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
     pub(crate) dirty_accounts: AddressSet,
@@ -295,11 +296,16 @@ impl<'a> StateDb<'a> {
         Ok(v)
     }
 
-    /// All precompile keys under `prefix` as of the start of the current tx, in key order.
-    pub(crate) fn raw_scan(
+    /// The parent state's rows under `prefix`, sorted: at most `limit` of them (0 = all),
+    /// and whether there are more than that (the scan stopped at `limit`). Storage is read
+    /// at most `limit` rows deep, so a table of millions of rows costs only what the
+    /// caller's gas can pay for (the caller sets `limit` from it), at the latest state and
+    /// in history alike.
+    pub(crate) fn scan_parent(
         &mut self,
         prefix: &[u8],
-    ) -> Result<BTreeMap<Vec<u8>, Vec<u8>>, DbError> {
+        limit: usize,
+    ) -> Result<(Arc<Rows>, bool), DbError> {
         if let Some(reads) = &mut self.reads {
             reads.scans.push(prefix.to_vec());
         }
@@ -307,29 +313,34 @@ impl<'a> StateDb<'a> {
             .scan_cache
             .get(prefix)
             .or_else(|| self.base.and_then(|b| b.scan_cache.get(prefix)))
-            .map(Arc::clone);
-        let parent = match cached {
-            Some(rows) => rows,
-            None => {
-                let rows = Arc::new(self.reader.scan_prefix(prefix, 0)?);
-                self.scan_cache.insert(prefix.to_vec(), Arc::clone(&rows));
-                rows
-            }
-        };
-        let mut out: BTreeMap<Vec<u8>, Vec<u8>> = parent.iter().cloned().collect();
+            .map(|(rows, complete)| (Arc::clone(rows), *complete));
+        let enough = |rows: &Rows, complete: bool| complete || (limit != 0 && rows.len() >= limit);
+        if let Some((rows, complete)) = cached
+            && enough(&rows, complete)
+        {
+            let more = !complete;
+            return Ok((rows, more));
+        }
+        let rows = Arc::new(self.reader.scan_prefix(prefix, limit)?);
+        let complete = limit == 0 || rows.len() < limit;
+        self.scan_cache.insert(prefix.to_vec(), (Arc::clone(&rows), complete));
+        Ok((rows, !complete))
+    }
+
+    /// The block's earlier writes (deletions as `None`) under `prefix`, which override the
+    /// parent state's rows.
+    pub(crate) fn scan_overrides(&self, prefix: &[u8]) -> BTreeMap<Vec<u8>, Option<Vec<u8>>> {
+        let mut out = BTreeMap::new();
         let overlays = self.base.map(|b| &b.raw_overlay).into_iter().chain([&self.raw_overlay]);
         for overlay in overlays {
             for (k, v) in overlay.range(prefix.to_vec()..) {
                 if !k.starts_with(prefix) {
                     break;
                 }
-                match v {
-                    Some(v) => out.insert(k.clone(), v.clone()),
-                    None => out.remove(k),
-                };
+                out.insert(k.clone(), v.clone());
             }
         }
-        Ok(out)
+        out
     }
 
     /// Bumps an account's nonce outside the EVM (a tx refused before execution still

@@ -237,6 +237,7 @@ impl Group {
             timestamp_ms,
             chain_id: params.web3_chain_id,
             tx_gas_limit: params.tx_gas_limit,
+            block_gas_limit: aurum_executor::DEFAULT_BLOCK_GAS_LIMIT,
             balances_enabled: params.balances_enabled,
             admins: self.genesis.admins.clone(),
             block_hashes,

@@ -30,6 +30,9 @@ pub enum TxStatus {
     InvalidTx = 8,
     /// Contract creation collided with an existing account or exceeded code limits.
     CreateFailed = 9,
+    /// Not run: the block's cumulative gas had already reached `block_gas_limit`. The
+    /// sender's nonce is consumed as for any failed tx; resend it in a later block.
+    BlockGasLimitReached = 10,
 }
 
 impl TxStatus {
@@ -49,6 +52,7 @@ impl TxStatus {
             7 => PrecompileError,
             8 => InvalidTx,
             9 => CreateFailed,
+            10 => BlockGasLimitReached,
             _ => return None,
         })
     }

@@ -28,6 +28,7 @@ pub fn status_name(status: TxStatus) -> &'static str {
         TxStatus::PrecompileError => "PrecompileError",
         TxStatus::InvalidTx => "InvalidTx",
         TxStatus::CreateFailed => "CreateFailed",
+        TxStatus::BlockGasLimitReached => "BlockGasLimitReached",
     }
 }
 

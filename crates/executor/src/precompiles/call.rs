@@ -13,7 +13,6 @@ use alloy_primitives::{Address, U256, keccak256};
 use aurum_primitives::StateError;
 use revm::context_interface::JournalTr;
 use revm::interpreter::{CallInputs, Gas};
-use std::collections::BTreeMap;
 
 /// Gas schedule of the platform precompiles (no fee is charged, but work is metered
 /// and bounded by the tx gas limit like any EVM work).
@@ -156,11 +155,18 @@ impl<'c, 'a> PcCall<'c, 'a> {
         Ok(())
     }
 
-    /// Every key under `prefix` with its value, in key order, as this point of the
-    /// transaction sees them (parent state, earlier txs of the block, this tx so far).
-    pub(crate) fn scan(&mut self, prefix: &[u8]) -> PcResult<BTreeMap<Vec<u8>, Vec<u8>>> {
+    /// Visits every key under `prefix` with its value, in key order, as this point of the
+    /// transaction sees them (parent state, earlier txs of the block, this tx so far),
+    /// until `visit` returns false. Rows are handed over one at a time, never copied as a
+    /// whole table; the scan is charged for every row under the prefix before the first
+    /// visit, and storage is read only as deep as the gas left can pay for.
+    pub(crate) fn scan_with(
+        &mut self,
+        prefix: &[u8],
+        mut visit: impl FnMut(&[u8], &[u8]) -> PcResult<bool>,
+    ) -> PcResult<()> {
         self.charge(cost::READ)?;
-        let mut rows = self.ctx.journaled_state.database.raw_scan(prefix)?;
+        let mut overrides = self.ctx.journaled_state.database.scan_overrides(prefix);
         let mine: Vec<(usize, Vec<u8>)> = self
             .ctx
             .journaled_state
@@ -176,14 +182,58 @@ impl<'c, 'a> PcCall<'c, 'a> {
             if live_index(current) != Some(i) {
                 continue; // superseded by a later write, or reverted
             }
-            match self.ctx.journaled_state.database.tx_writes.get(i).and_then(|(_, v)| v.clone()) {
-                Some(v) => rows.insert(key, v),
-                None => rows.remove(&key),
-            };
+            let value =
+                self.ctx.journaled_state.database.tx_writes.get(i).and_then(|(_, v)| v.clone());
+            overrides.insert(key, value);
         }
-        let visited = rows.len() as u64;
+        // Every row costs SCAN_ROW, and at most `overrides.len()` parent rows are deleted:
+        // a parent holding more rows than this cannot be paid for, so need not be read.
+        let affordable = self.gas.remaining() / cost::SCAN_ROW;
+        let limit = affordable.saturating_add(overrides.len() as u64).saturating_add(1);
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        let (parent, more) = self.ctx.journaled_state.database.scan_parent(prefix, limit)?;
+        if more {
+            self.gas.spend_all();
+            return Err(PcError::OutOfGas);
+        }
+        let in_parent =
+            |key: &[u8]| parent.binary_search_by(|(k, _)| k.as_slice().cmp(key)).is_ok();
+        let mut visited = parent.len() as u64;
+        for (key, value) in &overrides {
+            match (value.is_some(), in_parent(key)) {
+                (true, false) => visited += 1,
+                (false, true) => visited -= 1,
+                _ => {}
+            }
+        }
         self.charge(visited.saturating_mul(cost::SCAN_ROW))?;
-        Ok(rows)
+        // Merge the two sorted sources; an override wins over the parent's row.
+        let mut rows = parent.iter().peekable();
+        let mut over = overrides.iter().peekable();
+        loop {
+            let take_parent = match (rows.peek(), over.peek()) {
+                (None, None) => return Ok(()),
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (Some((pk, _)), Some((ok, _))) => pk < *ok,
+            };
+            let keep_going = if take_parent {
+                let Some((k, v)) = rows.next() else { return Ok(()) };
+                visit(k, v)?
+            } else {
+                let Some((k, v)) = over.next() else { return Ok(()) };
+                if rows.peek().is_some_and(|(pk, _)| pk == k) {
+                    rows.next();
+                }
+                match v {
+                    Some(v) => visit(k, v)?,
+                    None => true,
+                }
+            };
+            if !keep_going {
+                return Ok(());
+            }
+        }
     }
 }
 

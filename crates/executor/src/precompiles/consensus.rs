@@ -18,6 +18,15 @@ pub const CODE_NODE_NOT_EXIST: i32 = -51103;
 const SEALER: u8 = 0;
 const OBSERVER: u8 = 1;
 
+/// 0x1003 Consensus.
+pub(crate) struct Consensus;
+
+impl super::registry::Precompile for Consensus {
+    fn run(&self, call: &mut PcCall<'_, '_>, input: &[u8]) -> PcResult<alloy_primitives::Bytes> {
+        run(call, input)
+    }
+}
+
 pub(crate) fn run(call: &mut PcCall<'_, '_>, input: &[u8]) -> PcResult<Bytes> {
     call.charge_call(input.len())?;
     let decoded = IConsensus::IConsensusCalls::abi_decode(input)

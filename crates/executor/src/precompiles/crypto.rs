@@ -18,6 +18,15 @@ const KECCAK_WORD: u64 = 6;
 /// SM2 verification costs ~50× a keccak of its input; priced like a few ecrecovers.
 const SM2_VERIFY: u64 = 10_000;
 
+/// 0x100a Crypto.
+pub(crate) struct Crypto;
+
+impl super::registry::Precompile for Crypto {
+    fn run(&self, call: &mut PcCall<'_, '_>, input: &[u8]) -> PcResult<alloy_primitives::Bytes> {
+        run(call, input)
+    }
+}
+
 pub(crate) fn run(call: &mut PcCall<'_, '_>, input: &[u8]) -> PcResult<Bytes> {
     call.charge_call(input.len())?;
     let decoded = ICrypto::ICryptoCalls::abi_decode(input)

@@ -22,6 +22,18 @@ pub const CODE_BALANCE_OVERFLOW: u64 = 51005;
 
 pub const MAX_USER_LEN: usize = 255;
 
+/// 0x100c DagTransfer; its user names are its conflict keys.
+pub(crate) struct DagTransfer;
+
+impl super::registry::Precompile for DagTransfer {
+    fn run(&self, call: &mut PcCall<'_, '_>, input: &[u8]) -> PcResult<alloy_primitives::Bytes> {
+        run(call, input)
+    }
+    fn conflicts(&self, input: &[u8]) -> super::registry::Conflicts {
+        super::registry::Conflicts::Own(conflict_keys(input))
+    }
+}
+
 pub(crate) fn run(call: &mut PcCall<'_, '_>, input: &[u8]) -> PcResult<Bytes> {
     call.charge_call(input.len())?;
     use IDagTransfer::IDagTransferCalls as C;

@@ -13,6 +13,15 @@ use super::table_rows::Table;
 use alloy_primitives::Bytes;
 use alloy_sol_types::{SolCall, SolInterface};
 
+/// 0x1009 KVTable (3.0-rc interface).
+pub(crate) struct LegacyKvTable;
+
+impl super::registry::Precompile for LegacyKvTable {
+    fn run(&self, call: &mut PcCall<'_, '_>, input: &[u8]) -> PcResult<alloy_primitives::Bytes> {
+        run_legacy(call, input)
+    }
+}
+
 pub(crate) fn run_legacy(call: &mut PcCall<'_, '_>, input: &[u8]) -> PcResult<Bytes> {
     call.charge_call(input.len())?;
     use IKVTableLegacy::IKVTableLegacyCalls as C;

@@ -1,10 +1,10 @@
 //! The platform precompiles and how they reach revm.
 //!
 //! [`AurumPrecompiles`] is revm's [`PrecompileProvider`]: a call whose code address is a
-//! platform contract (0x1000 SystemConfig, 0x1002 TableManager, 0x1003 Consensus, 0x1009
-//! KV tables, 0x100a Crypto) or a table opened by `openTable` runs here with mutable
-//! access to the EVM context; Ethereum's own precompiles (0x01–0x0a) are delegated to
-//! [`EthPrecompiles`]; any other address returns `None` and revm runs its code.
+//! platform contract of the [`registry`] (existing under the block's [`Rules`]) or a table
+//! opened by `openTable` runs here with mutable access to the EVM context; Ethereum's own
+//! precompiles (0x01–0x0a) are delegated to [`EthPrecompiles`]; any other address returns
+//! `None` and revm runs its code.
 //!
 //! All precompile data are state keys; writes go through the transaction journal (see
 //! [`call::PcCall`]) so that a revert, at any depth, undoes them exactly like storage.
@@ -16,6 +16,7 @@ pub(crate) mod crypto;
 pub(crate) mod dag_transfer;
 pub(crate) mod kv;
 pub(crate) mod parallel_config;
+pub mod registry;
 pub(crate) mod system_config;
 pub(crate) mod table;
 pub(crate) mod table_manager;
@@ -25,13 +26,14 @@ use crate::state_db::{StateDb, StatusHint};
 use alloy_primitives::{Address, Bytes, address};
 use aurum_crypto::CryptoSuite;
 use call::{PcCall, PcError};
+use registry::Rules;
 use revm::context::{BlockEnv, CfgEnv, Context, Journal, TxEnv};
 use revm::context_interface::{ContextTr, JournalTr};
 use revm::handler::{EthPrecompiles, PrecompileProvider};
 use revm::interpreter::{CallInputs, Gas, InstructionResult, InterpreterResult};
 use revm::primitives::AddressSet;
 use revm::primitives::hardfork::SpecId;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 /// The revm context the executor runs: mainnet types over the block's [`StateDb`].
 pub(crate) type AurumCtx<'a> =
@@ -46,17 +48,9 @@ pub const KV_TABLE_ADDRESS: Address = address!("00000000000000000000000000000000
 pub const CRYPTO_ADDRESS: Address = address!("000000000000000000000000000000000000100a");
 pub const PARALLEL_CONFIG_ADDRESS: Address = address!("0000000000000000000000000000000000001006");
 pub const DAG_TRANSFER_ADDRESS: Address = address!("000000000000000000000000000000000000100c");
-/// Every platform precompile at a fixed address (tables opened by TableManager come on top).
-pub const PLATFORM_PRECOMPILES: [Address; 8] = [
-    SYSTEM_CONFIG_ADDRESS,
-    TABLE_ADDRESS,
-    TABLE_MANAGER_ADDRESS,
-    CONSENSUS_ADDRESS,
-    PARALLEL_CONFIG_ADDRESS,
-    KV_TABLE_ADDRESS,
-    CRYPTO_ADDRESS,
-    DAG_TRANSFER_ADDRESS,
-];
+/// Every platform precompile at a fixed address, at any version (tables opened by
+/// TableManager come on top): the addresses of [`registry::REGISTRY`].
+pub static PLATFORM_PRECOMPILES: LazyLock<Vec<Address>> = LazyLock::new(registry::all_addresses);
 
 /// What the precompiles need to know about the block and the chain.
 #[derive(Clone)]
@@ -65,6 +59,8 @@ pub(crate) struct PrecompileEnv {
     pub admins: Vec<Address>,
     /// SM2/SM3 for the Crypto precompile, whatever the chain's own suite.
     pub sm: Arc<dyn CryptoSuite>,
+    /// Which precompiles exist at this block and how they behave.
+    pub rules: Rules,
 }
 
 pub(crate) struct AurumPrecompiles {
@@ -76,13 +72,13 @@ pub(crate) struct AurumPrecompiles {
 impl AurumPrecompiles {
     pub(crate) fn new(env: PrecompileEnv) -> Self {
         let eth = EthPrecompiles::new(SpecId::CANCUN);
-        let warm = Self::warm_set(&eth);
+        let warm = Self::warm_set(&eth, &env.rules);
         Self { eth, warm, env }
     }
 
-    fn warm_set(eth: &EthPrecompiles) -> AddressSet {
+    fn warm_set(eth: &EthPrecompiles, rules: &Rules) -> AddressSet {
         let mut warm = eth.warm_addresses().clone();
-        warm.extend(PLATFORM_PRECOMPILES);
+        warm.extend(rules.addresses());
         warm
     }
 }
@@ -99,7 +95,7 @@ impl<'a> PrecompileProvider<AurumCtx<'a>> for AurumPrecompiles {
         let changed =
             <EthPrecompiles as PrecompileProvider<AurumCtx<'a>>>::set_spec(&mut self.eth, spec);
         if changed {
-            self.warm = Self::warm_set(&self.eth);
+            self.warm = Self::warm_set(&self.eth, &self.env.rules);
         }
         changed
     }
@@ -125,23 +121,13 @@ impl<'a> PrecompileProvider<AurumCtx<'a>> for AurumPrecompiles {
         let depth = ctx.journal().depth();
         let mut call = PcCall::new(ctx, inputs, &self.env);
         let outcome = if platform {
-            match address {
-                SYSTEM_CONFIG_ADDRESS => system_config::run(&mut call, &input),
-                TABLE_MANAGER_ADDRESS => table_manager::run(&mut call, &input),
-                CONSENSUS_ADDRESS => consensus::run(&mut call, &input),
-                KV_TABLE_ADDRESS => kv::run_legacy(&mut call, &input),
-                CRYPTO_ADDRESS => crypto::run(&mut call, &input),
-                PARALLEL_CONFIG_ADDRESS => parallel_config::run(&mut call, &input),
-                DAG_TRANSFER_ADDRESS => dag_transfer::run(&mut call, &input),
-                TABLE_ADDRESS => Err(PcError::input(
-                    "0x1001 is not callable in 3.x: get a table's address from \
-                     TableManager(0x1002).openTable(path)",
-                )),
-                crate::state_db::SHADOW => {
-                    Err(PcError::input("this address is reserved for the executor's journal"))
-                }
-                // Reserved but unassigned: behaves as an empty account.
-                _ => return Ok(None),
+            if address == crate::state_db::SHADOW {
+                Err(PcError::input("this address is reserved for the executor's journal"))
+            } else if let Some(entry) = self.env.rules.lookup(&address) {
+                entry.precompile.run(&mut call, &input)
+            } else {
+                // Reserved but unassigned (at this version): behaves as an empty account.
+                return Ok(None);
             }
         } else {
             match table::resolve(&mut call, &address) {

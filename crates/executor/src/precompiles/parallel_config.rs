@@ -22,6 +22,15 @@ pub const CODE_INVALID_CRITICAL_SIZE: i64 = -51901;
 const STATIC_WORD: u8 = 0;
 const DYNAMIC_BYTES: u8 = 1;
 
+/// 0x1006 ParallelConfig.
+pub(crate) struct ParallelConfig;
+
+impl super::registry::Precompile for ParallelConfig {
+    fn run(&self, call: &mut PcCall<'_, '_>, input: &[u8]) -> PcResult<alloy_primitives::Bytes> {
+        run(call, input)
+    }
+}
+
 pub(crate) fn run(call: &mut PcCall<'_, '_>, input: &[u8]) -> PcResult<Bytes> {
     call.charge_call(input.len())?;
     use IParallelConfig::IParallelConfigCalls as C;

@@ -18,12 +18,22 @@ pub const CODE_INVALID_CONFIGURATION_VALUES: i32 = -51300;
 pub const KEYS: &[&str] = &[
     "tx_count_limit",
     "tx_gas_limit",
+    "block_gas_limit",
     "consensus_leader_period",
     "compatibility_version",
     "web3_chain_id",
     "feature_balance",
     "auth_check_status",
 ];
+
+/// 0x1000 SystemConfig.
+pub(crate) struct SystemConfig;
+
+impl super::registry::Precompile for SystemConfig {
+    fn run(&self, call: &mut PcCall<'_, '_>, input: &[u8]) -> PcResult<alloy_primitives::Bytes> {
+        run(call, input)
+    }
+}
 
 pub(crate) fn run(call: &mut PcCall<'_, '_>, input: &[u8]) -> PcResult<Bytes> {
     call.charge_call(input.len())?;
@@ -94,6 +104,8 @@ pub fn validate(key: &str, value: &str, current: Option<&str>) -> Result<(), Str
     match key {
         "tx_count_limit" => number(1, u32::MAX as u64),
         "tx_gas_limit" => number(100_000, u64::MAX),
+        // Also caps each tx; below 100,000 hardly a contract call would fit.
+        "block_gas_limit" => number(100_000, u64::MAX),
         "consensus_leader_period" => number(1, u32::MAX as u64),
         "web3_chain_id" => number(0, u64::MAX),
         "auth_check_status" => number(0, 1),
@@ -141,6 +153,9 @@ mod tests {
         assert!(validate("tx_gas_limit", "99999", None).is_err());
         assert!(validate("tx_gas_limit", "18446744073709551616", None).is_err());
         assert!(validate("tx_count_limit", "1", None).is_ok());
+        assert!(validate("block_gas_limit", "300000000", None).is_ok());
+        assert!(validate("block_gas_limit", "99999", None).is_err());
+        assert!(validate("block_gas_limit", "1e9", None).is_err());
         assert!(validate("tx_count_limit", " 1", None).is_err());
         assert!(validate("compatibility_version", "3.6.1", Some("3.6.0")).is_ok());
         assert!(validate("compatibility_version", "3.6", None).is_err());

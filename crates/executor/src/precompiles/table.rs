@@ -60,11 +60,11 @@ pub(crate) fn run(call: &mut PcCall<'_, '_>, table: Table, input: &[u8]) -> PcRe
             ITable::select_2Call::abi_encode_returns(&entries(rows)).into()
         }
         C::count_0(c) => {
-            let n = table.select(call, &c.conditions, None)?.len();
+            let n = table.count(call, &c.conditions)?;
             ITable::count_0Call::abi_encode_returns(&u32::try_from(n).unwrap_or(u32::MAX)).into()
         }
         C::count_1(c) => {
-            let n = table.select_v1(call, &c.conditions, None)?.len();
+            let n = table.count_v1(call, &c.conditions)?;
             ITable::count_1Call::abi_encode_returns(&u32::try_from(n).unwrap_or(u32::MAX)).into()
         }
         C::insert(c) => int32(insert(call, &table, c.entry)?),

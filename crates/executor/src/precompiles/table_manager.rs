@@ -81,6 +81,15 @@ fn store_meta(call: &mut PcCall<'_, '_>, path: &str, meta: &TableMeta) -> PcResu
     call.put(table_meta_key(path), Some(alloy_rlp::encode(meta)))
 }
 
+/// 0x1002 TableManager.
+pub(crate) struct TableManager;
+
+impl super::registry::Precompile for TableManager {
+    fn run(&self, call: &mut PcCall<'_, '_>, input: &[u8]) -> PcResult<alloy_primitives::Bytes> {
+        run(call, input)
+    }
+}
+
 pub(crate) fn run(call: &mut PcCall<'_, '_>, input: &[u8]) -> PcResult<Bytes> {
     call.charge_call(input.len())?;
     use ITableManager::ITableManagerCalls as C;

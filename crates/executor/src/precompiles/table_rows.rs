@@ -17,8 +17,12 @@ pub const CODE_REMOVE_KEY_NOT_EXIST: i32 = -51508;
 pub const MAX_KEY_LEN: usize = 255;
 /// Largest single field value.
 pub const MAX_VALUE_LEN: usize = 16 * 1024 * 1024;
-/// Largest `Limit.count`.
+/// Largest `Limit.count`: at most this many rows are materialised by one select.
 pub const MAX_LIMIT_COUNT: u32 = 500;
+/// Most bytes (keys and values) of the rows one select, update or remove by conditions
+/// materialises; past it the call reverts saying how to page. A row larger than this is
+/// still read whole by key (`select(string)`).
+pub const MAX_SELECT_BYTES: usize = 4 * 1024 * 1024;
 
 /// Condition operators, in ABI order.
 pub const GT: u8 = 0;
@@ -41,6 +45,13 @@ pub(crate) struct Table {
 pub(crate) struct Row {
     pub key: String,
     pub fields: Vec<String>,
+}
+
+impl Row {
+    /// Bytes of key and values.
+    fn size(&self) -> usize {
+        self.fields.iter().fold(self.key.len(), |n, f| n.saturating_add(f.len()))
+    }
 }
 
 /// A compiled condition: column index (0 = key, i = value column i-1), operator, operand.
@@ -139,7 +150,12 @@ impl Table {
         conds: &[ConditionV1],
         limit: Option<&Limit>,
     ) -> PcResult<Vec<(Vec<u8>, Row)>> {
-        let compiled = conds
+        let compiled = Self::compile_v1(conds)?;
+        self.select_compiled(call, &compiled, limit)
+    }
+
+    fn compile_v1(conds: &[ConditionV1]) -> PcResult<Vec<Cond>> {
+        conds
             .iter()
             .map(|c| {
                 if c.op > LE {
@@ -150,8 +166,7 @@ impl Table {
                 }
                 Ok(Cond { column: 0, op: c.op, value: c.value.clone() })
             })
-            .collect::<PcResult<Vec<_>>>()?;
-        self.select_compiled(call, &compiled, limit)
+            .collect()
     }
 
     fn compile(&self, op: u8, field: &str, value: &str) -> PcResult<Cond> {
@@ -190,23 +205,79 @@ impl Table {
             }
             None => (0, usize::MAX),
         };
-        let prefix = table_rows_prefix(&self.path);
         let mut out = Vec::new();
         let mut matched = 0usize;
-        for (stored_key, bytes) in call.scan(&prefix)? {
+        let mut bytes = 0usize;
+        self.scan_matching(call, conds, |row_key, row| {
             if out.len() >= count {
-                break;
+                return Ok(false);
             }
-            let row_key = stored_key.get(prefix.len()..).unwrap_or_default().to_vec();
-            let row = Row { key: self.decode_key(&row_key)?, fields: self.decode_fields(&bytes)? };
-            if conds.iter().all(|c| self.matches(c, &row)) {
-                if matched >= offset {
-                    out.push((row_key, row));
+            if matched >= offset {
+                bytes = bytes.saturating_add(row.size());
+                if bytes > MAX_SELECT_BYTES {
+                    return Err(PcError::input(format!(
+                        "Table {}: the selected rows exceed {MAX_SELECT_BYTES} bytes after {} \
+                         rows; select fewer rows per call (a smaller Limit.count, then the \
+                         next offset) or read large rows by key",
+                        self.path,
+                        out.len()
+                    )));
                 }
-                matched += 1;
+                out.push((row_key, row));
             }
-        }
+            matched += 1;
+            Ok(out.len() < count)
+        })?;
         Ok(out)
+    }
+
+    /// How many rows match all conditions; no row is kept.
+    pub(crate) fn count(&self, call: &mut PcCall<'_, '_>, conds: &[Condition]) -> PcResult<usize> {
+        let compiled = conds
+            .iter()
+            .map(|c| self.compile(c.op, &c.field, &c.value))
+            .collect::<PcResult<Vec<_>>>()?;
+        let mut n = 0usize;
+        self.scan_matching(call, &compiled, |_, _| {
+            n += 1;
+            Ok(true)
+        })?;
+        Ok(n)
+    }
+
+    /// [`Table::count`] with 3.0/3.1 conditions.
+    pub(crate) fn count_v1(
+        &self,
+        call: &mut PcCall<'_, '_>,
+        conds: &[ConditionV1],
+    ) -> PcResult<usize> {
+        let compiled = Self::compile_v1(conds)?;
+        let mut n = 0usize;
+        self.scan_matching(call, &compiled, |_, _| {
+            n += 1;
+            Ok(true)
+        })?;
+        Ok(n)
+    }
+
+    /// Streams the table's rows in key order, handing each one matching all `conds` to
+    /// `on_match` until it returns false.
+    fn scan_matching(
+        &self,
+        call: &mut PcCall<'_, '_>,
+        conds: &[Cond],
+        mut on_match: impl FnMut(Vec<u8>, Row) -> PcResult<bool>,
+    ) -> PcResult<()> {
+        let prefix = table_rows_prefix(&self.path);
+        call.scan_with(&prefix, |stored_key, bytes| {
+            let row_key = stored_key.get(prefix.len()..).unwrap_or_default().to_vec();
+            let row = Row { key: self.decode_key(&row_key)?, fields: self.decode_fields(bytes)? };
+            if conds.iter().all(|c| self.matches(c, &row)) {
+                on_match(row_key, row)
+            } else {
+                Ok(true)
+            }
+        })
     }
 
     fn matches(&self, c: &Cond, row: &Row) -> bool {

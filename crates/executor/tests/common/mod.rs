@@ -61,6 +61,7 @@ impl Chain {
                 timestamp_ms: 1_700_000_000_123,
                 chain_id: CHAIN_ID,
                 tx_gas_limit: TX_GAS_LIMIT,
+                block_gas_limit: u64::MAX,
                 balances_enabled: false,
                 admins: vec![ADMIN],
                 block_hashes: Default::default(),
