@@ -121,6 +121,12 @@ pub fn build_chain(args: &ChainArgs) -> anyhow::Result<PathBuf> {
         let mut system_config = BTreeMap::new();
         system_config
             .insert("web3_chain_id".to_string(), (args.web3_chain_id + i as u64).to_string());
+        // New chains cap a block's gas; a genesis without the key (a chain created before
+        // the cap existed) keeps executing without one, so its blocks replay identically.
+        system_config.insert(
+            "block_gas_limit".to_string(),
+            aurum_executor::DEFAULT_BLOCK_GAS_LIMIT.to_string(),
+        );
         let genesis = Genesis {
             chain_id: args.chain_id.clone(),
             group_id: id.clone(),

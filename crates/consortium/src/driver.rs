@@ -169,7 +169,10 @@ impl Driver {
             return POLL;
         }
         let gathered = self.last_commit.elapsed();
-        self.options.min_seal_interval.saturating_sub(gathered).clamp(Duration::from_millis(1), POLL)
+        self.options
+            .min_seal_interval
+            .saturating_sub(gathered)
+            .clamp(Duration::from_millis(1), POLL)
     }
 
     fn on_event(&mut self, event: Event) {

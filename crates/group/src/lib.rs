@@ -24,9 +24,6 @@ pub use decided::{
     proposal_digest,
 };
 
-/// `block_gas_limit` when the system config has none.
-pub const DEFAULT_BLOCK_GAS_LIMIT: u64 = 1_000_000_000;
-
 /// How many ancestor hashes BLOCKHASH can see (as in Ethereum).
 const BLOCKHASH_WINDOW: u64 = 256;
 
@@ -237,7 +234,7 @@ impl Group {
             timestamp_ms,
             chain_id: params.web3_chain_id,
             tx_gas_limit: params.tx_gas_limit,
-            block_gas_limit: aurum_executor::DEFAULT_BLOCK_GAS_LIMIT,
+            block_gas_limit: params.block_gas_limit,
             balances_enabled: params.balances_enabled,
             admins: self.genesis.admins.clone(),
             block_hashes,
@@ -299,7 +296,9 @@ fn chain_params(ledger: &Ledger, number: u64) -> Result<ChainParams> {
     Ok(ChainParams {
         tx_count_limit: num("tx_count_limit", 1000)?.max(1),
         tx_gas_limit: num("tx_gas_limit", 3_000_000_000)?,
-        block_gas_limit: num("block_gas_limit", DEFAULT_BLOCK_GAS_LIMIT)?,
+        // Absent (a chain older than the cap): no cap, so old blocks replay identically.
+        // `build-chain` writes aurum_executor::DEFAULT_BLOCK_GAS_LIMIT into new geneses.
+        block_gas_limit: num("block_gas_limit", u64::MAX)?,
         web3_chain_id: num("web3_chain_id", 20200)?,
         balances_enabled: num("feature_balance", 0)? != 0,
     })
