@@ -1,18 +1,55 @@
-//! Wire encoding of [`Message`]s: a kind byte, then RLP. Decoding is exact (trailing bytes
-//! are an error) so one message has one encoding.
+//! Wire encoding of [`Message`]s: a version byte, a kind byte, then RLP. Decoding is exact
+//! (trailing bytes are an error) so one message has one encoding.
+//!
+//! Versions: wire version 1 had no version byte (a message began with its kind, 1 to 8) and
+//! its view-change and new-view messages carried every prepared payload, so a new-view message
+//! could outgrow a network frame. Version 2 begins with `0x80 | 2`; its view changes carry
+//! digests and signatures only (plus one payload to the new leader). A version-1 message is
+//! refused with [`CodecError::WireVersion`], never read as something else: no version-2
+//! leading byte is a version-1 kind.
 
 use crate::types::*;
 use alloy_primitives::{B256, Bytes};
 use alloy_rlp::{Decodable, Encodable, RlpDecodable, RlpEncodable};
 
+/// The wire version this node writes and the only one it reads.
+pub const WIRE_VERSION: u8 = 2;
+/// Leading byte of a versioned message: the high bit marks it (version 1's leading byte, its
+/// kind, was 1 to 8).
+const VERSION_FLAG: u8 = 0x80;
+/// The largest kind byte of wire version 1 (which had no version byte).
+const V1_LAST_KIND: u8 = 8;
+
+/// Why bytes are not a consensus message (or a consensus record).
 #[derive(Debug, thiserror::Error)]
 pub enum CodecError {
+    /// Nothing to decode.
     #[error("empty consensus message")]
     Empty,
+    /// A message of another wire version, e.g. from a node of another release.
+    #[error(
+        "consensus message of wire version {found}, this node speaks version {expected} \
+         (version 2 changed what view changes carry): the sender runs an incompatible release"
+    )]
+    WireVersion {
+        /// The version the message was written in.
+        found: u8,
+        /// [`WIRE_VERSION`].
+        expected: u8,
+    },
+    /// The leading byte is neither a version marker nor a version-1 kind.
+    #[error("not a consensus message: leading byte {0:#04x}")]
+    NotVersioned(u8),
+    /// A kind this version does not define.
     #[error("unknown consensus message kind {0}")]
     UnknownKind(u8),
+    /// The RLP body does not decode.
     #[error("malformed consensus message: {0}")]
     Rlp(#[from] alloy_rlp::Error),
+    /// A field holds more than its one allowed entry.
+    #[error("malformed consensus message: {0}")]
+    Malformed(&'static str),
+    /// Bytes after a complete message.
     #[error("trailing bytes after a consensus message")]
     Trailing,
 }
@@ -23,6 +60,7 @@ struct Vote_ {
     sig: Bytes,
 }
 
+/// A prepared certificate with its payload: only in the local record, never on the wire.
 #[derive(RlpEncodable, RlpDecodable)]
 struct Cert_ {
     height: u64,
@@ -33,13 +71,28 @@ struct Cert_ {
 }
 
 #[derive(RlpEncodable, RlpDecodable)]
+struct Proof_ {
+    height: u64,
+    view: u64,
+    digest: B256,
+    prepares: Vec<Vote_>,
+}
+
+#[derive(RlpEncodable, RlpDecodable)]
 struct ViewChange_ {
     height: u64,
     new_view: u64,
     from: u32,
-    /// Zero or one certificate (RLP has no option type).
-    prepared: Vec<Cert_>,
+    /// Zero or one proof (RLP has no option type).
+    prepared: Vec<Proof_>,
     sig: Bytes,
+}
+
+#[derive(RlpEncodable, RlpDecodable)]
+struct ViewChangeMsg_ {
+    vote: ViewChange_,
+    /// Zero or one payload.
+    payload: Vec<Bytes>,
 }
 
 #[derive(RlpEncodable, RlpDecodable)]
@@ -93,6 +146,14 @@ struct Committed_ {
     commits: Vec<Vote_>,
 }
 
+/// Zero or one entry, as an option; more is malformed.
+fn at_most_one<T>(v: Vec<T>, what: &'static str) -> Result<Option<T>, CodecError> {
+    if v.len() > 1 {
+        return Err(CodecError::Malformed(what));
+    }
+    Ok(v.into_iter().next())
+}
+
 fn votes_out(v: &[Vote]) -> Vec<Vote_> {
     v.iter().map(|v| Vote_ { node: v.node, sig: v.sig.clone() }).collect()
 }
@@ -117,23 +178,35 @@ fn cert_in(c: Cert_) -> PreparedCert {
         prepares: votes_in(c.prepares),
     }
 }
+fn proof_out(c: &PreparedProof) -> Proof_ {
+    Proof_ { height: c.height, view: c.view, digest: c.digest, prepares: votes_out(&c.prepares) }
+}
+fn proof_in(c: Proof_) -> PreparedProof {
+    PreparedProof {
+        height: c.height,
+        view: c.view,
+        digest: c.digest,
+        prepares: votes_in(c.prepares),
+    }
+}
 fn vc_out(v: &ViewChange) -> ViewChange_ {
     ViewChange_ {
         height: v.height,
         new_view: v.new_view,
         from: v.from,
-        prepared: v.prepared.iter().map(cert_out).collect(),
+        prepared: v.prepared.iter().map(proof_out).collect(),
         sig: v.sig.clone(),
     }
 }
-fn vc_in(v: ViewChange_) -> ViewChange {
-    ViewChange {
+fn vc_in(v: ViewChange_) -> Result<ViewChange, CodecError> {
+    Ok(ViewChange {
         height: v.height,
         new_view: v.new_view,
         from: v.from,
-        prepared: v.prepared.into_iter().next().map(cert_in),
+        prepared: at_most_one(v.prepared, "a view change with two prepared certificates")?
+            .map(proof_in),
         sig: v.sig,
-    }
+    })
 }
 fn decision_out(d: &Decision) -> Decision_ {
     Decision_ {
@@ -154,13 +227,6 @@ fn decision_in(d: Decision_) -> Decision {
     }
 }
 
-fn tagged(kind: u8, body: &impl Encodable) -> Vec<u8> {
-    let mut out = Vec::with_capacity(1 + body.length());
-    out.push(kind);
-    body.encode(&mut out);
-    out
-}
-
 fn exact<T: Decodable>(mut body: &[u8]) -> Result<T, CodecError> {
     let v = T::decode(&mut body)?;
     if !body.is_empty() {
@@ -169,10 +235,15 @@ fn exact<T: Decodable>(mut body: &[u8]) -> Result<T, CodecError> {
     Ok(v)
 }
 
+/// Bytes before the RLP body: version, kind.
+const HEADER: usize = 2;
+
 impl Message {
-    pub fn encode(&self) -> Vec<u8> {
+    /// Hands the message's kind and wire body to `f` (one place that says how each message
+    /// is laid out, for both [`Message::encode`] and [`Message::encoded_len`]).
+    fn with_body<R>(&self, f: impl FnOnce(u8, &dyn Encodable) -> R) -> R {
         match self {
-            Message::PrePrepare { height, view, digest, payload } => tagged(
+            Message::PrePrepare { height, view, digest, payload } => f(
                 1,
                 &PrePrepare_ {
                     height: *height,
@@ -181,15 +252,13 @@ impl Message {
                     payload: payload.clone(),
                 },
             ),
-            Message::Prepare { height, view, digest, sig } => tagged(
-                2,
-                &Vote4 { height: *height, view: *view, digest: *digest, sig: sig.clone() },
-            ),
-            Message::Commit { height, view, digest, sig } => tagged(
-                3,
-                &Vote4 { height: *height, view: *view, digest: *digest, sig: sig.clone() },
-            ),
-            Message::Checkpoint { height, digest, block_hash, sig } => tagged(
+            Message::Prepare { height, view, digest, sig } => {
+                f(2, &Vote4 { height: *height, view: *view, digest: *digest, sig: sig.clone() })
+            }
+            Message::Commit { height, view, digest, sig } => {
+                f(3, &Vote4 { height: *height, view: *view, digest: *digest, sig: sig.clone() })
+            }
+            Message::Checkpoint { height, digest, block_hash, sig } => f(
                 4,
                 &Checkpoint_ {
                     height: *height,
@@ -198,8 +267,11 @@ impl Message {
                     sig: sig.clone(),
                 },
             ),
-            Message::ViewChange(vc) => tagged(5, &vc_out(vc)),
-            Message::NewView { height, view, justification, digest, payload } => tagged(
+            Message::ViewChange { vote, payload } => f(
+                5,
+                &ViewChangeMsg_ { vote: vc_out(vote), payload: payload.iter().cloned().collect() },
+            ),
+            Message::NewView { height, view, justification, digest, payload } => f(
                 6,
                 &NewView_ {
                     height: *height,
@@ -209,8 +281,8 @@ impl Message {
                     payload: payload.clone(),
                 },
             ),
-            Message::Decided(d) => tagged(7, &decision_out(d)),
-            Message::Committed { height, view, digest, payload, commits } => tagged(
+            Message::Decided(d) => f(7, &decision_out(d)),
+            Message::Committed { height, view, digest, payload, commits } => f(
                 8,
                 &Committed_ {
                     height: *height,
@@ -223,8 +295,39 @@ impl Message {
         }
     }
 
+    /// The wire encoding (version [`WIRE_VERSION`]).
+    pub fn encode(&self) -> Vec<u8> {
+        self.with_body(|kind, body| {
+            let mut out = Vec::with_capacity(HEADER + body.length());
+            out.push(VERSION_FLAG | WIRE_VERSION);
+            out.push(kind);
+            body.encode(&mut out);
+            out
+        })
+    }
+
+    /// `self.encode().len()`, without building the encoding: what the message costs on the
+    /// wire (the network adds its frame header: group id and module).
+    pub fn encoded_len(&self) -> usize {
+        self.with_body(|_, body| HEADER + body.length())
+    }
+
+    /// Decodes one message of wire version [`WIRE_VERSION`]; any other version, or bytes that
+    /// are not exactly one message, is an error.
     pub fn decode(bytes: &[u8]) -> Result<Message, CodecError> {
-        let (&kind, body) = bytes.split_first().ok_or(CodecError::Empty)?;
+        let (&lead, rest) = bytes.split_first().ok_or(CodecError::Empty)?;
+        if lead & VERSION_FLAG == 0 {
+            return Err(if (1..=V1_LAST_KIND).contains(&lead) {
+                CodecError::WireVersion { found: 1, expected: WIRE_VERSION }
+            } else {
+                CodecError::NotVersioned(lead)
+            });
+        }
+        let version = lead & !VERSION_FLAG;
+        if version != WIRE_VERSION {
+            return Err(CodecError::WireVersion { found: version, expected: WIRE_VERSION });
+        }
+        let (&kind, body) = rest.split_first().ok_or(CodecError::Empty)?;
         Ok(match kind {
             1 => {
                 let m: PrePrepare_ = exact(body)?;
@@ -253,13 +356,23 @@ impl Message {
                     sig: m.sig,
                 }
             }
-            5 => Message::ViewChange(vc_in(exact(body)?)),
+            5 => {
+                let m: ViewChangeMsg_ = exact(body)?;
+                Message::ViewChange {
+                    vote: vc_in(m.vote)?,
+                    payload: at_most_one(m.payload, "a view change with two payloads")?,
+                }
+            }
             6 => {
                 let m: NewView_ = exact(body)?;
                 Message::NewView {
                     height: m.height,
                     view: m.view,
-                    justification: m.justification.into_iter().map(vc_in).collect(),
+                    justification: m
+                        .justification
+                        .into_iter()
+                        .map(vc_in)
+                        .collect::<Result<_, _>>()?,
                     digest: m.digest,
                     payload: m.payload,
                 }
@@ -280,7 +393,12 @@ impl Message {
     }
 }
 
+/// Tag of the persisted record's encoding (local, unchanged by wire version 2: the lock keeps
+/// its payload on disk).
+const PERSISTED_TAG: u8 = 1;
+
 impl Persisted {
+    /// The record's encoding, for the driver's durable store.
     pub fn encode(&self) -> Vec<u8> {
         let p = Persisted_ {
             height: self.height,
@@ -299,12 +417,16 @@ impl Persisted {
                 })
                 .collect(),
         };
-        tagged(1, &p)
+        let mut out = Vec::with_capacity(1 + p.length());
+        out.push(PERSISTED_TAG);
+        p.encode(&mut out);
+        out
     }
 
+    /// Decodes what [`Persisted::encode`] wrote.
     pub fn decode(bytes: &[u8]) -> Result<Persisted, CodecError> {
         let (&kind, body) = bytes.split_first().ok_or(CodecError::Empty)?;
-        if kind != 1 {
+        if kind != PERSISTED_TAG {
             return Err(CodecError::UnknownKind(kind));
         }
         let p: Persisted_ = exact(body)?;
@@ -313,8 +435,9 @@ impl Persisted {
             view: p.view,
             prepared_votes: p.prepared_votes.into_iter().map(|v| (v.view, v.digest)).collect(),
             commit_votes: p.commit_votes.into_iter().map(|v| (v.view, v.digest)).collect(),
-            locked: p.locked.into_iter().next().map(cert_in),
-            proposal: p.proposal.into_iter().next().map(|p| (p.view, p.digest, p.payload)),
+            locked: at_most_one(p.locked, "a record with two locks")?.map(cert_in),
+            proposal: at_most_one(p.proposal, "a record with two proposals")?
+                .map(|p| (p.view, p.digest, p.payload)),
         })
     }
 }
@@ -342,87 +465,6 @@ struct Persisted_ {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn b(n: u8) -> B256 {
-        B256::repeat_byte(n)
-    }
-
-    #[test]
-    fn every_message_kind_round_trips() {
-        let cert = PreparedCert {
-            height: 5,
-            view: 1,
-            digest: b(1),
-            payload: Bytes::from_static(b"payload"),
-            prepares: vec![Vote { node: 0, sig: Bytes::from_static(b"s0") }],
-        };
-        let vc = ViewChange {
-            height: 5,
-            new_view: 2,
-            from: 3,
-            prepared: Some(cert.clone()),
-            sig: Bytes::from_static(b"vc"),
-        };
-        let messages = vec![
-            Message::PrePrepare { height: 5, view: 0, digest: b(2), payload: Bytes::new() },
-            Message::Prepare { height: 5, view: 0, digest: b(2), sig: Bytes::from_static(b"p") },
-            Message::Commit { height: 5, view: 0, digest: b(2), sig: Bytes::from_static(b"c") },
-            Message::Checkpoint { height: 5, digest: b(2), block_hash: b(3), sig: Bytes::new() },
-            Message::ViewChange(vc.clone()),
-            Message::ViewChange(ViewChange { prepared: None, ..vc.clone() }),
-            Message::NewView {
-                height: 5,
-                view: 2,
-                justification: vec![vc],
-                digest: b(1),
-                payload: Bytes::from_static(b"payload"),
-            },
-            Message::Decided(Decision {
-                height: 4,
-                digest: b(4),
-                payload: Bytes::from_static(b"x"),
-                block_hash: b(5),
-                certificate: vec![Vote { node: 1, sig: Bytes::from_static(b"s1") }],
-            }),
-            Message::Committed {
-                height: 5,
-                view: 0,
-                digest: b(2),
-                payload: Bytes::from_static(b"y"),
-                commits: vec![],
-            },
-        ];
-        for m in messages {
-            assert_eq!(Message::decode(&m.encode()).unwrap(), m);
-        }
-        let p = Persisted {
-            height: 9,
-            view: 2,
-            prepared_votes: vec![(0, b(1)), (2, b(2))],
-            commit_votes: vec![(0, b(1))],
-            locked: Some(cert),
-            proposal: Some((2, b(2), Bytes::from_static(b"z"))),
-        };
-        assert_eq!(Persisted::decode(&p.encode()).unwrap(), p);
-        assert_eq!(
-            Persisted::decode(&Persisted::default().encode()).unwrap(),
-            Persisted::default()
-        );
-    }
-
-    #[test]
-    fn garbage_is_an_error_not_a_panic() {
-        assert!(Message::decode(&[]).is_err());
-        assert!(Message::decode(&[9, 0xc0]).is_err());
-        assert!(Message::decode(&[2, 0xc0]).is_err());
-        let mut m =
-            Message::Prepare { height: 1, view: 0, digest: b(1), sig: Bytes::new() }.encode();
-        m.push(0);
-        assert!(matches!(Message::decode(&m), Err(CodecError::Trailing)));
-        for len in 0..m.len() - 1 {
-            assert!(Message::decode(&m[..len]).is_err());
-        }
-    }
-}
+mod tests;
+#[cfg(test)]
+pub(crate) mod v1;

@@ -9,7 +9,7 @@
 //! nodes restarting without their persisted record double-vote), and determinism.
 //!
 //! A failing seed prints `seed = …, scenario = …` and a replay command:
-//! `SIM_SEED=… SIM_MODE=random|crash|collusion|amnesia cargo test --release --workspace --test simulation replay -- --nocapture`
+//! `SIM_SEED=… SIM_MODE=random|crash|collusion|amnesia|big cargo test --release --workspace --test simulation replay -- --nocapture`
 //! (`SIM_SEEDS=n` changes the sweep's size).
 
 mod sim;
@@ -17,7 +17,7 @@ mod sim;
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use sim::{Counters, Failure, Outcome, Scenario, replay_hint, run};
+use sim::{Counters, FRAME_HEADER, FRAME_LIMIT, Failure, Outcome, Scenario, replay_hint, run};
 
 /// `SIM_SEEDS=n` overrides the sweep's seed count.
 fn sweep_seeds() -> u64 {
@@ -25,11 +25,15 @@ fn sweep_seeds() -> u64 {
 }
 const CRASH_SEEDS: u64 = 200;
 const COLLUSION_SEEDS: u64 = 200;
+/// Seeds of the 5 MiB-proposal scenarios (each hashes and copies payloads at the cap, so
+/// they are slow: a few seconds each).
+const BIG_SEEDS: u64 = 6;
 
 fn scenario_for(mode: &str, seed: u64) -> Scenario {
     match mode {
         "crash" => Scenario::crash_after_vote(seed),
         "collusion" => Scenario::collusion(seed),
+        "big" => Scenario::big_payloads(seed),
         "amnesia" => {
             let mut sc = Scenario::crash_after_vote(seed);
             sc.amnesia = true;
@@ -199,6 +203,44 @@ fn negative_control_f_plus_one_colluders_break_safety() {
     );
 }
 
+/// Seven validators, proposals at the 5 MiB cap, view changes forced by leader crashes and
+/// loss, or by commits lost until heal (every node locked, so every view-change vote names a
+/// certificate): every message an honest node sends fits a network frame (sized by the real
+/// codec; the harness fails the run otherwise), each run changes view and the view change
+/// completes (the chain reaches its target after heal), and prepared proposals are carried
+/// over by re-proposal.
+#[test]
+fn view_changes_with_proposals_at_the_size_cap_fit_a_frame() {
+    let started = Instant::now();
+    let results = sweep("big", 0..BIG_SEEDS);
+    let c = total(&results);
+    println!(
+        "5 MiB proposals, n = 7: {BIG_SEEDS} seeds in {:.1?}; largest message {} bytes \
+         (frame limit {FRAME_LIMIT})\n{c:#?}",
+        started.elapsed(),
+        c.max_message_bytes
+    );
+    let failed = report("big", &results);
+    assert_eq!(failed, 0, "{failed} of {BIG_SEEDS} seeds failed (see above)");
+    for o in &results {
+        assert!(
+            o.counters.view_changes > 0,
+            "seed {} ({}): no view change completed\n    replay: {}",
+            o.seed,
+            o.scenario,
+            replay_hint(o.seed, "big")
+        );
+    }
+    assert!(c.reproposals > 0, "coverage: no new view re-proposed a prepared proposal");
+    assert!(c.crashes > 0, "coverage: no leader crashed");
+    assert!(c.dropped > 0, "coverage: no message lost");
+    assert!(
+        c.max_message_bytes as usize >= sim::scenario::BIG_PAYLOAD,
+        "coverage: no message carried a payload at the cap"
+    );
+    assert!(c.max_message_bytes as usize + FRAME_HEADER <= FRAME_LIMIT);
+}
+
 /// Same seed, same run.
 #[test]
 fn same_seed_same_run() {
@@ -211,7 +253,7 @@ fn same_seed_same_run() {
 }
 
 /// Replays one seed with a trace of every message, vote, persist, crash and commit:
-/// `SIM_SEED=… [SIM_MODE=random|crash|collusion|amnesia] cargo test --release --workspace --test simulation replay -- --nocapture`.
+/// `SIM_SEED=… [SIM_MODE=random|crash|collusion|amnesia|big] cargo test --release --workspace --test simulation replay -- --nocapture`.
 /// Without `SIM_SEED` it does nothing.
 #[test]
 fn replay() {

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 use alloy_primitives::{B256, Bytes, keccak256};
 use aurum_consensus::{
-    Crypto, Decision, Message, NodeIndex, PreparedCert, Validators, ViewChange, Vote,
+    Crypto, Decision, Message, NodeIndex, PreparedProof, Validators, ViewChange, Vote,
 };
 use rand::Rng;
 use rand::rngs::StdRng;
@@ -103,30 +103,35 @@ pub fn garbage(
             Message::PrePrepare { height: hh, view: vv, digest: keccak256(&payload), payload }
         }
         // Claims to come from someone else, or carries a cert of made-up votes.
-        4 => Message::ViewChange(ViewChange {
-            height: hh,
-            new_view: v.saturating_add(rng.random_range(1..4)),
-            from: rng.random_range(0..n),
-            prepared: None,
-            sig: rand_sig(rng),
-        }),
+        4 => Message::ViewChange {
+            vote: ViewChange {
+                height: hh,
+                new_view: v.saturating_add(rng.random_range(1..4)),
+                from: rng.random_range(0..n),
+                prepared: None,
+                sig: rand_sig(rng),
+            },
+            payload: None,
+        },
         5 => {
             let digest = keccak256(&ok);
-            let cert = PreparedCert {
+            let cert = PreparedProof {
                 height: h,
                 view: v,
                 digest,
-                payload: ok,
                 prepares: (0..n).map(|node| Vote { node, sig: rand_sig(rng) }).collect(),
             };
             let new_view = v + 1;
-            Message::ViewChange(ViewChange {
-                height: h,
-                new_view,
-                from: me,
-                prepared: Some(cert),
-                sig: crypto.sign(&rand_b256(rng)),
-            })
+            Message::ViewChange {
+                vote: ViewChange {
+                    height: h,
+                    new_view,
+                    from: me,
+                    prepared: Some(cert),
+                    sig: crypto.sign(&rand_b256(rng)),
+                },
+                payload: Some(ok),
+            }
         }
         6 => Message::Decided(Decision {
             height: hh,
@@ -200,7 +205,7 @@ fn mutate(
                 Message::Checkpoint { height, digest, block_hash: rand_b256(rng), sig }
             }
         }
-        Message::ViewChange(vc) => {
+        Message::ViewChange { vote: vc, payload } => {
             if vals.leader(vc.height, vc.new_view) == me && pick != 0 {
                 // Lead the view on one peer's view-change counted many times, proposing
                 // something new regardless of any prepared certificate.
@@ -213,11 +218,16 @@ fn mutate(
                 }
             } else {
                 let mut vc = vc;
+                let mut payload = payload;
                 match pick {
                     0 => vc.new_view += 1,
                     1 => vc.from = (vc.from + 1) % n as u32,
                     _ => {
-                        if let Some(cert) = vc.prepared.as_mut() {
+                        if payload.is_some() && rng.random_bool(0.5) {
+                            // A true vote handing the leader another payload than its
+                            // certificate names.
+                            payload = Some(fresh);
+                        } else if let Some(cert) = vc.prepared.as_mut() {
                             if let Some(first) = cert.prepares.first().cloned() {
                                 cert.prepares = vec![first; n];
                             }
@@ -227,7 +237,7 @@ fn mutate(
                         }
                     }
                 }
-                Message::ViewChange(vc)
+                Message::ViewChange { vote: vc, payload }
             }
         }
         Message::NewView { height, view, justification, digest, payload } => match pick {

@@ -60,7 +60,7 @@ impl Sim {
             Output::Propose { height, view } => {
                 let ok = byz != Byz::Garbage || self.rng.random_bool(0.5);
                 let salt = self.rng.random::<u64>() ^ w as u64;
-                let payload = adversary::payload(ok, i, height, view, salt);
+                let payload = self.sc.pad(adversary::payload(ok, i, height, view, salt));
                 self.answer(i, w, Input::Proposal { height, view, payload });
             }
             Output::Validate { height, view, digest, .. } => {
@@ -97,7 +97,7 @@ impl Sim {
                 Some(_) => {}
             },
             Some(Byz::ViewChangeSpammer) => {
-                if let Message::ViewChange(vc) = &m {
+                if let Message::ViewChange { vote: vc, .. } = &m {
                     self.counters.spam_view_changes += 1;
                     self.counters.spam_max_view = self.counters.spam_max_view.max(vc.new_view);
                 }

@@ -40,6 +40,7 @@ impl Sim {
             }
             Output::Propose { height, view } => {
                 let payload = adversary::payload(true, i, height, view, self.rng.random());
+                let payload = self.sc.pad(payload);
                 self.answer(i, 0, Input::Proposal { height, view, payload });
             }
             Output::Validate { height, view, digest, payload } => {
@@ -87,6 +88,17 @@ impl Sim {
     }
 
     fn record_honest(&mut self, i: usize, m: &Message) {
+        match m {
+            Message::NewView { justification, .. }
+                if justification.iter().any(|vc| vc.prepared.is_some()) =>
+            {
+                self.counters.reproposals += 1
+            }
+            Message::ViewChange { payload: Some(_), .. } => {
+                self.counters.view_changes_with_payload += 1
+            }
+            _ => {}
+        }
         let Some((kind, h, v, digest)) = vote_key(m) else { return };
         // Persist before send: a vote at the height being decided must already be in the
         // node's durable record (older heights are decided, re-sending their votes is safe).

@@ -11,6 +11,7 @@ pub mod adversary;
 mod byzantine;
 mod checks;
 pub mod crypto;
+mod faults;
 mod report;
 pub mod scenario;
 mod trace;
@@ -30,7 +31,7 @@ use rand::{Rng, SeedableRng};
 use adversary::Memory;
 use crypto::SimCrypto;
 pub use report::{Counters, Failure, Outcome, Violation, replay_hint};
-pub use scenario::{Byz, Scenario};
+pub use scenario::{Byz, FRAME_HEADER, FRAME_LIMIT, Scenario};
 use trace::describe_input;
 
 /// Run one seed; a panic inside the state machine becomes a [`Failure::Panic`].
@@ -84,6 +85,8 @@ enum Ev {
         node: usize,
         mid_step: bool,
     },
+    /// Crash the next height's leader before it proposes.
+    CrashLeader,
     Restart {
         node: usize,
     },
@@ -263,32 +266,6 @@ impl Sim {
         }
     }
 
-    /// Fault schedule for the window before heal.
-    fn plan(&mut self) {
-        let heal = self.sc.heal_at_ms;
-        if self.sc.partitions {
-            let mut t = self.rng.random_range(0..400);
-            while t < heal {
-                let len = self.rng.random_range(100..=1_500);
-                self.at(t, Ev::PartitionStart);
-                self.at((t + len).min(heal), Ev::PartitionEnd);
-                t += len + self.rng.random_range(50..=800);
-            }
-        }
-        let honest: Vec<usize> = (0..self.sc.n()).filter(|&i| self.honest(i)).collect();
-        for _ in 0..self.sc.crashes {
-            if heal == 0 {
-                break;
-            }
-            let t = self.rng.random_range(0..heal);
-            let node = honest[self.rng.random_range(0..honest.len())];
-            let mid_step = self.rng.random_ratio(self.sc.mid_step_pm, 1000);
-            self.at(t, Ev::Crash { node, mid_step });
-        }
-        self.at(heal, Ev::Heal);
-        self.at(0, Ev::Tick);
-    }
-
     fn run(mut self) -> Outcome {
         self.plan();
         for i in 0..self.sc.n() {
@@ -341,65 +318,23 @@ impl Sim {
                     self.crash(node, "between steps");
                 }
             }
-            Ev::Restart { node } => self.boot(node),
-            Ev::PartitionStart => {
-                if !self.faults_on {
-                    return;
+            Ev::CrashLeader => {
+                if let Some(leader) = self.next_leader()
+                    && self.faults_on
+                    && self.honest(leader)
+                    && self.nodes[leader].up
+                {
+                    self.crash(leader, "as the leader awaited");
                 }
-                let n = self.sc.n();
-                let mut side = vec![0u8; n];
-                let shape = self.rng.random_range(0..3);
-                let what = match shape {
-                    0 => {
-                        side[self.rng.random_range(0..n)] = 1;
-                        "one node".to_string()
-                    }
-                    1 => {
-                        // The leader the first honest node is waiting for.
-                        let i = (0..n).find(|&i| self.honest(i) && self.nodes[i].up);
-                        let leader = i.map_or(0, |i| {
-                            let p = &self.nodes[i].inst[0];
-                            self.vals.leader(p.height(), p.view()) as usize
-                        });
-                        side[leader] = 1;
-                        format!("leader {leader}")
-                    }
-                    _ => {
-                        for s in side.iter_mut() {
-                            *s = self.rng.random_range(0..2);
-                        }
-                        "random groups".to_string()
-                    }
-                };
-                self.log(|| format!("PARTITION {what} {side:?}"));
-                self.side = Some(side);
-                self.counters.partitions += 1;
             }
+            Ev::Restart { node } => self.boot(node),
+            Ev::PartitionStart => self.partition_start(),
             Ev::PartitionEnd => {
                 self.log(|| "PARTITION healed".into());
                 self.side = None;
             }
             Ev::Heal => self.heal(),
         }
-    }
-
-    fn heal(&mut self) {
-        self.faults_on = false;
-        self.side = None;
-        for i in 0..self.sc.n() {
-            self.nodes[i].armed = None;
-            if !self.nodes[i].up {
-                self.boot(i);
-            }
-        }
-        let top = (0..self.sc.n())
-            .filter(|&i| self.honest(i))
-            .map(|i| self.nodes[i].ledger_height)
-            .max()
-            .unwrap_or(0);
-        let target = self.sc.min_target.max(top + self.sc.after_heal);
-        self.log(|| format!("HEAL: every honest node must reach height {target}"));
-        self.target = Some(target);
     }
 
     fn config(&self, i: usize) -> PbftConfig {
@@ -453,18 +388,6 @@ impl Sim {
                 self.at(self.now + 1 + k as u64, Ev::Deliver { from, to: i, world: None, msg });
             }
         }
-    }
-
-    fn crash(&mut self, i: usize, how: &str) {
-        let node = &mut self.nodes[i];
-        node.up = false;
-        node.inst.clear();
-        node.armed = None;
-        self.counters.crashes += 1;
-        let (lo, hi) = self.sc.downtime_ms;
-        let back = self.now + self.rng.random_range(lo..=hi);
-        self.log(|| format!("CRASH n{i} ({how}), back at {back}"));
-        self.at(back, Ev::Restart { node: i });
     }
 
     fn tick(&mut self) {
@@ -526,6 +449,26 @@ impl Sim {
     /// Put a message on the wire: loss and partitions (before heal), random delay, duplicates.
     fn send(&mut self, from: usize, to: usize, world: Option<usize>, msg: Message) {
         if from == to || to >= self.sc.n() {
+            return;
+        }
+        // What the real codec would put in a frame.
+        let size = msg.encoded_len();
+        self.counters.max_message_bytes = self.counters.max_message_bytes.max(size as u64);
+        if self.honest(from) && size + FRAME_HEADER > FRAME_LIMIT {
+            self.fail(
+                Failure::Oversize,
+                format!(
+                    "honest n{from} sent {} of {size} bytes: over the {FRAME_LIMIT}-byte frame",
+                    trace::describe(&msg)
+                ),
+            );
+            return;
+        }
+        if self.faults_on
+            && self.sc.commits_lost
+            && matches!(msg, Message::Commit { .. } | Message::Committed { .. })
+        {
+            self.counters.dropped += 1;
             return;
         }
         if self.faults_on

@@ -24,6 +24,12 @@ pub struct Counters {
     pub spam_max_view: u64,
     pub invalid_proposals: u64,
     pub conflicting_proposals_after_restart: u64,
+    /// New-view messages an honest leader sent re-proposing a prepared proposal.
+    pub reproposals: u64,
+    /// View-change votes that carried a payload (to the new view's leader).
+    pub view_changes_with_payload: u64,
+    /// Largest encoded message put on the wire (a maximum, not a sum).
+    pub max_message_bytes: u64,
     pub sim_ms: u64,
 }
 
@@ -47,6 +53,9 @@ impl Counters {
         self.spam_max_view = self.spam_max_view.max(o.spam_max_view);
         self.invalid_proposals += o.invalid_proposals;
         self.conflicting_proposals_after_restart += o.conflicting_proposals_after_restart;
+        self.reproposals += o.reproposals;
+        self.view_changes_with_payload += o.view_changes_with_payload;
+        self.max_message_bytes = self.max_message_bytes.max(o.max_message_bytes);
         self.sim_ms += o.sim_ms;
     }
 }
@@ -62,6 +71,8 @@ pub enum Failure {
     DoubleProposal,
     /// An honest node sent a Prepare/Commit that its persisted record did not hold yet.
     Unpersisted,
+    /// An honest node sent a message whose encoding does not fit a network frame.
+    Oversize,
     /// A commit that no ledger could apply: out of order, wrong hash, thin certificate.
     BadCommit,
     Liveness,

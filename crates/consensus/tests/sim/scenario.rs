@@ -3,7 +3,15 @@
 
 use std::collections::BTreeMap;
 
+use alloy_primitives::Bytes;
 use aurum_consensus::Validators;
+
+/// The largest proposal (`aurum_group::MAX_PROPOSAL_BYTES`).
+pub const BIG_PAYLOAD: usize = 5 << 20;
+/// The network's frame limit (`aurum_network::DEFAULT_MAX_FRAME_BYTES`) and the most its
+/// routing header adds to a consensus message (group id of up to 255 bytes, two bytes).
+pub const FRAME_LIMIT: usize = 32 << 20;
+pub const FRAME_HEADER: usize = 2 + 255;
 use rand::rngs::StdRng;
 use rand::seq::{IndexedRandom, SliceRandom};
 use rand::{Rng, SeedableRng};
@@ -61,6 +69,14 @@ pub struct Scenario {
     /// Negative control only: restart with no persisted record (a node that forgot its votes).
     pub amnesia: bool,
     pub garbage_pm: u32,
+    /// Proposals are padded to this many bytes (0: as small as they come).
+    pub payload_bytes: usize,
+    /// Crashes aimed at the next height's leader before it proposes (in the first half of the
+    /// time before heal).
+    pub leader_crashes: u32,
+    /// Until heal every Commit and commit proof is lost: heights prepare (every node locks)
+    /// but do not decide, so view changes carry certificates from every node.
+    pub commits_lost: bool,
     pub heal_at_ms: u64,
     /// Liveness: by heal + liveness_ms every honest node has committed
     /// max(min_target, highest honest height at heal + after_heal).
@@ -98,6 +114,9 @@ impl Scenario {
             replay_inbox: false,
             amnesia: false,
             garbage_pm: 300,
+            payload_bytes: 0,
+            leader_crashes: 0,
+            commits_lost: false,
             heal_at_ms: 0,
             min_target: 10,
             after_heal: 4,
@@ -232,6 +251,45 @@ impl Scenario {
         sc.heal_at_ms = 0;
         sc.liveness_ms = 10_000;
         sc
+    }
+
+    /// Seven honest nodes, proposals at the 5 MiB cap, view changes forced by leader crashes
+    /// and loss (even seeds) or by commits lost until heal, so that every node is locked when
+    /// it asks for a view change (odd seeds).
+    pub fn big_payloads(seed: u64) -> Scenario {
+        let mut rng = StdRng::seed_from_u64(seed ^ 0xb16_0000_0000_0000);
+        let name =
+            if seed.is_multiple_of(2) { "n7_big_leader_crash" } else { "n7_big_commits_lost" };
+        let mut sc = Scenario::base(name, vec![1; 7]);
+        sc.payload_bytes = BIG_PAYLOAD;
+        sc.base_timeout_ms = rng.random_range(300..=500);
+        sc.tick_ms = rng.random_range(10..=30);
+        // Slow enough links that few heights (each hashing payloads at the cap) go by.
+        sc.max_delay_ms = rng.random_range(20..=60);
+        sc.loss_pm = rng.random_range(10..=50);
+        sc.dup_pm = rng.random_range(0..=30);
+        // Down for longer than a view timeout: its view changes.
+        sc.downtime_ms = (1_000, 1_500);
+        sc.heal_at_ms = rng.random_range(1_000..=1_600);
+        if seed.is_multiple_of(2) {
+            sc.leader_crashes = rng.random_range(1..=2);
+        } else {
+            sc.commits_lost = true;
+            sc.leader_crashes = rng.random_range(0..=1);
+        }
+        sc.min_target = 3;
+        sc.after_heal = 2;
+        sc
+    }
+
+    /// `payload` padded to the scenario's payload size.
+    pub fn pad(&self, payload: Bytes) -> Bytes {
+        if payload.len() >= self.payload_bytes {
+            return payload;
+        }
+        let mut p = payload.to_vec();
+        p.resize(self.payload_bytes, 0);
+        Bytes::from(p)
     }
 
     fn byz(mut self, node: usize, b: Byz) -> Scenario {

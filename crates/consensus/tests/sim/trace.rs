@@ -22,8 +22,8 @@ pub fn describe(m: &Message) -> String {
         Message::Checkpoint { height, digest, block_hash, .. } => {
             format!("Checkpoint(h={height} d={} b={})", short(digest), short(block_hash))
         }
-        Message::ViewChange(vc) => format!(
-            "ViewChange(h={} to v={} from={} prepared={})",
+        Message::ViewChange { vote: vc, payload } => format!(
+            "ViewChange(h={} to v={} from={} prepared={}{})",
             vc.height,
             vc.new_view,
             vc.from,
@@ -31,7 +31,8 @@ pub fn describe(m: &Message) -> String {
                 "v{}:{}",
                 c.view,
                 short(&c.digest)
-            ))
+            )),
+            payload.as_ref().map_or(String::new(), |p| format!(" +payload {} B", p.len()))
         ),
         Message::NewView { height, view, justification, digest, .. } => format!(
             "NewView(h={height} v={view} d={} just={:?})",
