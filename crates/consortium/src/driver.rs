@@ -87,6 +87,8 @@ pub(crate) struct Driver {
     /// Whether the head block holds txs (None: not read yet): a trailing empty block is due
     /// only after one that does.
     head_has_txs: Option<bool>,
+    /// Peers already reported as speaking another consensus wire version.
+    wrong_wire: std::collections::HashSet<PublicKey>,
     /// When this height's phases happened (for the per-block timing log).
     phases: Phases,
 }
@@ -135,6 +137,7 @@ impl Driver {
             catch_up_sent: HashMap::new(),
             last_commit: Instant::now(),
             head_has_txs: None,
+            wrong_wire: Default::default(),
             phases: Phases::default(),
         }
     }
@@ -181,6 +184,14 @@ impl Driver {
         let Some(index) = inst.sealers.iter().position(|s| s.node_id == from) else { return };
         let message = match Message::decode(&payload) {
             Ok(m) => m,
+            // Another release's wire format: every message of that peer is lost, which an
+            // operator must hear about (once per peer), unlike a stray bad frame.
+            Err(e @ aurum_consensus::CodecError::WireVersion { .. }) => {
+                if self.wrong_wire.insert(from) {
+                    tracing::warn!(group = self.group.id(), peer = %from, error = %e, "peer speaks another consensus wire version: upgrade every node of the group together");
+                }
+                return;
+            }
             Err(e) => {
                 tracing::debug!(group = self.group.id(), peer = %from, error = %e, "bad consensus message");
                 return;
