@@ -4,11 +4,11 @@
 //! reached or spoke outside the contract.
 
 use crate::abi::AbiError;
-use crate::proof::ProofError;
 use crate::revert::RevertReason;
 use crate::types::RpcReceipt;
 use alloy_primitives::B256;
 use aurum_crypto::CryptoError;
+use aurum_primitives::DecodeError;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -131,4 +131,37 @@ impl SdkError {
     pub(crate) fn bad_response(method: &str, reason: impl Into<String>) -> Self {
         SdkError::BadResponse { method: method.to_owned(), reason: reason.into() }
     }
+}
+
+/// Which check failed, with the values that disagreed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProofError {
+    #[error("headerRaw of block {hash} does not decode: {error}")]
+    HeaderDecode { hash: B256, error: DecodeError },
+    #[error("headerRaw hashes to {computed}, the node served block hash {served}")]
+    HeaderHash { served: B256, computed: B256 },
+    #[error("the header's {field} is {in_header}, the node served {served}")]
+    HeaderField { field: &'static str, in_header: String, served: String },
+    #[error("the served transaction raw does not decode: {0}")]
+    TxDecode(DecodeError),
+    #[error("the transaction raw hashes to {computed}, the node served hash {served}")]
+    TxHash { served: B256, computed: B256 },
+    #[error("the served receipt raw does not decode: {0}")]
+    ReceiptDecode(DecodeError),
+    #[error("the receipt's {field} is {in_raw} in its raw encoding, the node served {served}")]
+    ReceiptField { field: &'static str, in_raw: String, served: String },
+    #[error("the proof's leaf is {leaf}, expected the {what} {expected}")]
+    Leaf { what: &'static str, leaf: B256, expected: B256 },
+    #[error("the Merkle path does not lead from leaf {leaf} to root {root}")]
+    MerklePath { leaf: B256, root: B256 },
+    #[error("the proof's root {proof_root} is not the header's {field} {header_root}")]
+    Root { field: &'static str, proof_root: B256, header_root: B256 },
+    #[error("the proof is for block {proof}, but the {what} is block {other}")]
+    BlockNumber { what: &'static str, proof: u64, other: u64 },
+    #[error("the {what} says block hash {served}, the proven header hashes to {header}")]
+    BlockHash { what: &'static str, served: B256, header: B256 },
+    #[error("the {what} says index {served}, the proof says index {proof}")]
+    Index { what: &'static str, served: u64, proof: u64 },
+    #[error("the receipt and transaction proofs are for different positions in block {block}")]
+    Position { block: u64 },
 }

@@ -5,6 +5,7 @@
 //! hash itself is what sealers sign; trusting it (or checking the commit certificate against
 //! the sealer keys) is up to the caller.
 
+pub use crate::error::ProofError;
 use crate::error::{Result, SdkError};
 use crate::types::{
     Block, MerkleProof, ReceiptWithProof, RpcBlock, RpcReceipt, RpcTx, TxWithProof,
@@ -13,40 +14,7 @@ use crate::{BlockDetail, Client};
 use alloy_primitives::B256;
 use aurum_crypto::CryptoSuite;
 use aurum_primitives::merkle::verify_proof;
-use aurum_primitives::{DecodeError, Header, Receipt, SealerSignature, Transaction};
-
-/// Which check failed, with the values that disagreed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ProofError {
-    #[error("headerRaw of block {hash} does not decode: {error}")]
-    HeaderDecode { hash: B256, error: DecodeError },
-    #[error("headerRaw hashes to {computed}, the node served block hash {served}")]
-    HeaderHash { served: B256, computed: B256 },
-    #[error("the header's {field} is {in_header}, the node served {served}")]
-    HeaderField { field: &'static str, in_header: String, served: String },
-    #[error("the served transaction raw does not decode: {0}")]
-    TxDecode(DecodeError),
-    #[error("the transaction raw hashes to {computed}, the node served hash {served}")]
-    TxHash { served: B256, computed: B256 },
-    #[error("the served receipt raw does not decode: {0}")]
-    ReceiptDecode(DecodeError),
-    #[error("the receipt's {field} is {in_raw} in its raw encoding, the node served {served}")]
-    ReceiptField { field: &'static str, in_raw: String, served: String },
-    #[error("the proof's leaf is {leaf}, expected the {what} {expected}")]
-    Leaf { what: &'static str, leaf: B256, expected: B256 },
-    #[error("the Merkle path does not lead from leaf {leaf} to root {root}")]
-    MerklePath { leaf: B256, root: B256 },
-    #[error("the proof's root {proof_root} is not the header's {field} {header_root}")]
-    Root { field: &'static str, proof_root: B256, header_root: B256 },
-    #[error("the proof is for block {proof}, but the {what} is block {other}")]
-    BlockNumber { what: &'static str, proof: u64, other: u64 },
-    #[error("the {what} says block hash {served}, the proven header hashes to {header}")]
-    BlockHash { what: &'static str, served: B256, header: B256 },
-    #[error("the {what} says index {served}, the proof says index {proof}")]
-    Index { what: &'static str, served: u64, proof: u64 },
-    #[error("the receipt and transaction proofs are for different positions in block {block}")]
-    Position { block: u64 },
-}
+use aurum_primitives::{Header, Receipt, SealerSignature, Transaction};
 
 impl RpcBlock {
     /// Decodes `headerRaw`, checks that it hashes to `hash` and that the served number,
