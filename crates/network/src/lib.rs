@@ -24,15 +24,24 @@ mod config;
 mod conn;
 mod error;
 pub mod frame;
+mod handshake;
+mod link;
+mod metered;
 mod net;
 pub mod pki;
+mod queue;
+mod shared;
 mod tls;
 mod verify;
 
 pub use cert::NODE_ID_URI_PREFIX;
-pub use config::{DEFAULT_MAX_FRAME_BYTES, Module, NetworkConfig, TlsFiles};
+pub use config::{
+    DEFAULT_KEEPALIVE, DEFAULT_MAX_FRAME_BYTES, DEFAULT_PEER_TIMEOUT, DEFAULT_SEND_QUEUE_BYTES,
+    Module, NetworkConfig, TlsFiles,
+};
 pub use error::NetworkError;
-pub use net::{Inbound, Network, NetworkStats, PeerInfo};
+pub use net::{Network, PeerInfo};
+pub use shared::{Inbound, NetworkStats};
 
 /// A node's identity: its consensus public key (x || y, 64 bytes); hex form via `to_hex`.
 pub type NodeId = aurum_crypto::PublicKey;
