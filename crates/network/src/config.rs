@@ -118,3 +118,27 @@ impl NetworkConfig {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_are_checked_with_a_reason() {
+        let tls = TlsFiles { ca_certs: vec![], cert_chain: "c".into(), key: "k".into() };
+        let mut c = NetworkConfig::new("127.0.0.1:0".parse().unwrap(), tls);
+        assert_eq!(c.check(), Ok(()));
+        c.peer_timeout = Duration::from_millis(500);
+        let e = c.check().unwrap_err();
+        assert!(
+            e.contains("peer_timeout (500 ms) must be at least twice keepalive (300 ms)"),
+            "{e}"
+        );
+        c.peer_timeout = DEFAULT_PEER_TIMEOUT;
+        c.send_queue_bytes = 0;
+        assert!(c.check().unwrap_err().contains("send_queue_bytes"));
+        c.send_queue_bytes = 1;
+        c.keepalive = Duration::ZERO;
+        assert!(c.check().unwrap_err().contains("keepalive"));
+    }
+}

@@ -16,6 +16,8 @@ const MIN_BACKOFF: Duration = Duration::from_millis(100);
 /// Low enough that a long partition does not leave the dialers sleeping for many seconds after
 /// it heals; one TCP connect a second to an unreachable peer costs nothing.
 const MAX_BACKOFF: Duration = Duration::from_secs(1);
+/// A configured peer failing to link for this long is logged at WARN (before, at DEBUG).
+const UNREACHABLE_WARN_AFTER: Duration = Duration::from_secs(10);
 /// A connection that lasted this long resets the dialer's backoff.
 const STABLE_AFTER: Duration = Duration::from_secs(2);
 
@@ -55,7 +57,7 @@ async fn inbound(inner: Arc<Inner>, tcp: TcpStream, addr: SocketAddr) {
         Err(Failure::Failed(reason)) => {
             // Strangers probing the port are not worth a WARN; a peer refusing us is.
             if reason.contains("refused our") {
-                inner.failed(addr, &reason);
+                inner.failed(addr, &reason, Duration::ZERO);
             } else {
                 debug!("inbound connection from {addr}: {reason}");
             }
@@ -66,6 +68,8 @@ async fn inbound(inner: Arc<Inner>, tcp: TcpStream, addr: SocketAddr) {
 /// Keeps `addr` connected: dial, run, and redial with backoff (100 ms doubling to 1 s).
 pub(crate) async fn dial_loop(inner: Arc<Inner>, addr: SocketAddr) {
     let mut backoff = MIN_BACKOFF;
+    // When the attempts to reach this address started failing.
+    let mut failing_since: Option<Instant> = None;
     loop {
         if inner.shutdown.is_cancelled() {
             return;
@@ -97,6 +101,7 @@ pub(crate) async fn dial_loop(inner: Arc<Inner>, addr: SocketAddr) {
         };
         match attempt {
             Ok(admitted) => {
+                failing_since = None;
                 inner.addr_ids.lock().insert(addr, admitted.peer);
                 let started = Instant::now();
                 if link::run(inner.clone(), admitted, addr, true).await
@@ -111,7 +116,16 @@ pub(crate) async fn dial_loop(inner: Arc<Inner>, addr: SocketAddr) {
                 }
                 inner.refused(addr, &reason);
             }
-            Err(Failure::Failed(reason)) => inner.failed(addr, &reason),
+            Err(Failure::Failed(reason)) => {
+                // A peer refusing us needs the operator now; one not up yet (a chain starting,
+                // a node restarting, a short partition) only once it stays away.
+                let since = *failing_since.get_or_insert_with(Instant::now);
+                if reason.contains("refused our") || since.elapsed() >= UNREACHABLE_WARN_AFTER {
+                    inner.failed(addr, &reason, since.elapsed());
+                } else {
+                    debug!("peer {addr}: {reason}; retrying");
+                }
+            }
         }
         tokio::select! {
             _ = inner.shutdown.cancelled() => return,

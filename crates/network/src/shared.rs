@@ -163,12 +163,22 @@ impl Inner {
     }
 
     /// Logs a failure to link with a peer that was not our refusal (unreachable, or it refused
-    /// us), at WARN once per window per message and at DEBUG otherwise.
-    pub fn failed(&self, addr: SocketAddr, reason: &str) {
-        if self.first_in_window(reason) {
-            warn!("peer {addr}: {reason}");
+    /// us), at WARN once per window per reason and at DEBUG otherwise; `failing` is how long
+    /// attempts to reach it have failed (zero if not known).
+    pub fn failed(&self, addr: SocketAddr, reason: &str, failing: Duration) {
+        let line = if failing.is_zero() {
+            format!("peer {addr}: {reason}")
         } else {
-            debug!("peer {addr}: {reason}");
+            format!(
+                "peer {addr}: {reason} (unreachable for {} s; check that it runs and that this \
+                 node can reach it)",
+                failing.as_secs()
+            )
+        };
+        if self.first_in_window(reason) {
+            warn!("{line}");
+        } else {
+            debug!("{line}");
         }
     }
 

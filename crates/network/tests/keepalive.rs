@@ -161,7 +161,7 @@ async fn queue_bytes_stay_bounded_under_a_flood_to_a_slow_peer() {
     eprintln!(
         "flood of {} MiB to a 2 MiB/s peer: {accepted} frames accepted, {refused} refused; \
          most queued on one lane {} KiB, both lanes {} KiB (limit {} KiB per lane)",
-        (accepted + refused) * blob.len() >> 20,
+        ((accepted + refused) * blob.len()) >> 20,
         stats.max_queued_bytes >> 10,
         highest >> 10,
         LIMIT >> 10
