@@ -143,6 +143,13 @@ pub(crate) async fn run(
                         if e.get_ref().is_some_and(|i| i.is::<LengthDelimitedCodecError>()) {
                             inner.counters.oversized.fetch_add(1, Relaxed);
                             finish(End::Oversized);
+                        } else if matches!(
+                            e.kind(),
+                            std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::ConnectionReset
+                        ) {
+                            finish(End::Error(
+                                "the connection dropped without a TLS close (the peer stopped or crashed?)".into(),
+                            ));
                         } else {
                             finish(End::Error(format!("read failed: {e}")));
                         }

@@ -82,6 +82,17 @@ async fn pair_through_proxy(
 /// within about a second of the partition healing, however long it lasted.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_silent_link_is_declared_gone_and_comes_back_when_it_heals() {
+    partition_and_heal(Mode::Silent).await;
+}
+
+/// The same when everything sent during the partition is lost for good, dial attempts too:
+/// the attempt in flight at the heal is abandoned within its bound and the next one succeeds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blackholed_link_comes_back_when_it_heals() {
+    partition_and_heal(Mode::Blackhole).await;
+}
+
+async fn partition_and_heal(mode: Mode) {
     logs();
     let env = Env::new();
     let (a, b, proxy) = pair_through_proxy(&env, |_| {}).await;
@@ -89,12 +100,12 @@ async fn a_silent_link_is_declared_gone_and_comes_back_when_it_heals() {
     // Keepalive is running: a round trip was measured.
     wait_for("a keepalive round trip", || a.peers()[0].rtt.is_some()).await;
 
-    proxy.set(Mode::Silent);
+    proxy.set(mode);
     let gone = time_until("both sides declare the link gone", || {
         a.connected().is_empty() && b.connected().is_empty()
     })
     .await;
-    eprintln!("silent link declared gone after {} ms (timeout {timeout:?})", gone.as_millis());
+    eprintln!("{mode:?} link declared gone after {} ms (timeout {timeout:?})", gone.as_millis());
     assert!(gone >= timeout / 2, "gone after {gone:?}: too early");
     assert!(gone < timeout * 4, "gone only after {gone:?}");
     assert!(a.stats().timeouts >= 1 && b.stats().timeouts >= 1);
@@ -111,7 +122,7 @@ async fn a_silent_link_is_declared_gone_and_comes_back_when_it_heals() {
     let back =
         time_until("the link comes back", || a.connected().len() == 1 && b.connected().len() == 1)
             .await;
-    eprintln!("link back {} ms after the partition healed", back.as_millis());
+    eprintln!("{mode:?} link back {} ms after the partition healed", back.as_millis());
     assert!(back < Duration::from_secs(10), "back only after {back:?}");
     let mut rx = a.register("g", Module::Consensus);
     deliver(&b, &a, &mut rx, "g", Module::Consensus, b"after the partition").await;

@@ -148,6 +148,10 @@ pub enum Mode {
     Silent,
     /// Forwards at most this many bytes per second each way: a slow link.
     Throttle(usize),
+    /// As `Silent`, but what was sent meanwhile is lost for good: connections open or opened
+    /// while in this mode never forward again, as if every packet (SYNs too) were dropped
+    /// until the network healed and TCP gave up on them.
+    Blackhole,
 }
 
 /// A TCP proxy on 127.0.0.1 in front of `target`, whose behaviour can be switched live.
@@ -170,7 +174,8 @@ impl Proxy {
                     let Ok(server) = tokio::net::TcpStream::connect(target).await else { return };
                     let (cr, cw) = client.into_split();
                     let (sr, sw) = server.into_split();
-                    tokio::join!(pump(cr, sw, m.clone()), pump(sr, cw, m));
+                    let dead = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+                    tokio::join!(pump(cr, sw, m.clone(), dead.clone()), pump(sr, cw, m, dead));
                 });
             }
         });
@@ -193,12 +198,23 @@ async fn pump(
     mut from: tokio::net::tcp::OwnedReadHalf,
     mut to: tokio::net::tcp::OwnedWriteHalf,
     mode: std::sync::Arc<parking_lot::Mutex<Mode>>,
+    dead: std::sync::Arc<std::sync::atomic::AtomicBool>,
 ) {
+    use std::sync::atomic::Ordering::Relaxed;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut buf = vec![0u8; 16 * 1024];
     loop {
         let now = *mode.lock();
+        if now == Mode::Blackhole {
+            dead.store(true, Relaxed);
+        }
+        if dead.load(Relaxed) {
+            // Keeps both sockets open and silent until the test ends.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
+        }
         let chunk = match now {
+            Mode::Blackhole => unreachable!(),
             Mode::Silent => {
                 tokio::time::sleep(Duration::from_millis(10)).await;
                 continue;
@@ -211,9 +227,20 @@ async fn pump(
             Ok(0) | Err(_) => break,
             Ok(n) => n,
         };
-        // Bytes read just before the link went silent wait too.
-        while *mode.lock() == Mode::Silent {
+        // Bytes read just before the link went silent wait too (or are lost).
+        loop {
+            match *mode.lock() {
+                Mode::Silent => {}
+                Mode::Blackhole => dead.store(true, Relaxed),
+                _ => break,
+            }
+            if dead.load(Relaxed) {
+                break;
+            }
             tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        if dead.load(Relaxed) {
+            continue;
         }
         if to.write_all(&buf[..n]).await.is_err() {
             break;
