@@ -114,48 +114,70 @@ fn error_lines(node: &TestNode) -> Vec<String> {
     node.log().lines().filter(|l| l.contains(" ERROR ")).map(str::to_string).collect()
 }
 
-#[test]
-fn a_healed_two_two_partition_commits_again() {
-    let _serial = serial();
+/// Proxies between every ordered pair: `proxies[i][j]` is how node i reaches node j.
+type Mesh = Vec<Vec<Option<Proxy>>>;
+
+/// A 4-node chain whose every P2P link goes through a proxy, started and fully linked.
+fn chain_behind_proxies(rt: &Runtime) -> (tempfile::TempDir, Mesh, Vec<TestNode>) {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("chain");
     build_consortium(&dir, 4, &["--min-seal-ms", "50", "--view-timeout-ms", "1000"]);
-    let rt = runtime();
     let listens: Vec<SocketAddr> = (0..4).map(|k| listen_of(&dir, k)).collect();
-    // proxies[i][j]: how node i reaches node j.
-    let proxies: Vec<Vec<Option<Proxy>>> = (0..4)
-        .map(|i| (0..4).map(|j| (i != j).then(|| Proxy::start(&rt, listens[j]))).collect())
+    let proxies: Mesh = (0..4)
+        .map(|i| (0..4).map(|j| (i != j).then(|| Proxy::start(rt, listens[j]))).collect())
         .collect();
     for (i, row) in proxies.iter().enumerate() {
         let peers: Vec<SocketAddr> = row.iter().flatten().map(|p| p.addr).collect();
         set_peers(&dir, i, &peers);
     }
-    let mut nodes: Vec<TestNode> = (0..4).map(|k| TestNode::start_node(&dir, k)).collect();
+    let nodes: Vec<TestNode> = (0..4).map(|k| TestNode::start_node(&dir, k)).collect();
     let urls: Vec<String> = nodes.iter().map(|n| n.url()).collect();
     wait_until(
         "a full mesh",
         60,
-        || urls.iter().all(|u| peer_count(&rt, u) == 3),
+        || urls.iter().all(|u| peer_count(rt, u) == 3),
         || all_logs(&nodes),
     );
+    (tmp, proxies, nodes)
+}
+
+/// Silences (or restores) every link between nodes on different sides.
+fn partition(proxies: &Mesh, side: impl Fn(usize) -> usize, on: bool) {
+    for (i, row) in proxies.iter().enumerate() {
+        for (j, p) in row.iter().enumerate() {
+            if let Some(p) = p
+                && side(i) != side(j)
+            {
+                p.silent.store(on, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+/// ERROR lines each node logged after it had logged `before[k]` of them.
+fn new_errors(nodes: &[TestNode], before: &[usize]) -> Vec<String> {
+    let mut errors = Vec::new();
+    for (n, skip) in nodes.iter().zip(before) {
+        for line in error_lines(n).into_iter().skip(*skip) {
+            errors.push(format!("node{}: {line}", n.index));
+        }
+    }
+    errors
+}
+
+#[test]
+fn a_healed_two_two_partition_commits_again() {
+    let _serial = serial();
+    let rt = runtime();
+    let (_tmp, proxies, mut nodes) = chain_behind_proxies(&rt);
+    let urls: Vec<String> = nodes.iter().map(|n| n.url()).collect();
     let key = KeyPair::generate(SuiteKind::Secp256k1Keccak);
     let (token, input) = deploy_token(&rt, &urls[0], &key);
     let errors_before: Vec<usize> = nodes.iter().map(|n| error_lines(n).len()).collect();
 
     // Partition {0, 1} | {2, 3}.
     let side = |k: usize| k / 2;
-    let across = |on: bool| {
-        for (i, row) in proxies.iter().enumerate() {
-            for (j, p) in row.iter().enumerate() {
-                if let Some(p) = p
-                    && side(i) != side(j)
-                {
-                    p.silent.store(on, Ordering::Relaxed);
-                }
-            }
-        }
-    };
-    across(true);
+    partition(&proxies, side, true);
     let t0 = Instant::now();
     wait_until(
         "every node to declare the other side gone",
@@ -176,7 +198,7 @@ fn a_healed_two_two_partition_commits_again() {
     }
     let stalled = urls.iter().map(|u| head(&rt, u).unwrap()).max().unwrap();
 
-    across(false);
+    partition(&proxies, side, false);
     let healed = Instant::now();
     wait_until(
         "every node linked to the three others again",
@@ -218,12 +240,7 @@ fn a_healed_two_two_partition_commits_again() {
     wait_converged(&rt, &nodes, 120);
 
     // Every node rejoined: none logged an ERROR since the partition began.
-    let mut errors = Vec::new();
-    for (n, before) in nodes.iter().zip(&errors_before) {
-        for line in error_lines(n).into_iter().skip(*before) {
-            errors.push(format!("node{}: {line}", n.index));
-        }
-    }
+    let errors = new_errors(&nodes, &errors_before);
     assert!(errors.is_empty(), "ERROR lines after the partition:\n{}", errors.join("\n"));
     // The network said who went and who came back, once per peer and side.
     for n in &nodes {
@@ -231,11 +248,57 @@ fn a_healed_two_two_partition_commits_again() {
         assert!(log.contains("is gone: timeout: nothing received for"), "node{}", n.index);
         assert!(log.contains("is back at") && log.contains("it had gone: timeout"));
     }
+    // AURUM_KEEP_LOGS=1 prints every node's whole log (to read the gone/back lines).
     if std::env::var_os("AURUM_KEEP_LOGS").is_some() {
         for n in &nodes {
             eprintln!("--- node{} ---\n{}", n.index, n.log());
         }
     }
+    for n in &mut nodes {
+        n.stop();
+    }
+}
+
+/// One node cut off while the other three go on committing under load, then healed: it
+/// catches up by sync while consensus resumes, and logs no ERROR doing so.
+#[test]
+fn an_isolated_node_rejoins_and_catches_up_without_an_error() {
+    let _serial = serial();
+    let rt = runtime();
+    let (_tmp, proxies, mut nodes) = chain_behind_proxies(&rt);
+    let urls: Vec<String> = nodes.iter().map(|n| n.url()).collect();
+    let key = Arc::new(KeyPair::generate(SuiteKind::Secp256k1Keccak));
+    let (token, input) = deploy_token(&rt, &urls[0], &key);
+    let errors_before: Vec<usize> = nodes.iter().map(|n| error_lines(n).len()).collect();
+    let seen: Seen = Arc::default();
+    let load = Load::start(&rt, &urls[0], &key, token, &input, &seen);
+    let side = |k: usize| usize::from(k == 3);
+    partition(&proxies, side, true);
+    wait_until("node3 alone", 30, || peer_count(&rt, &urls[3]) == 0, || all_logs(&nodes));
+    let behind = head(&rt, &urls[3]).unwrap();
+    wait_until(
+        "the other three commit 20 blocks without node3",
+        120,
+        || head(&rt, &urls[0]).unwrap_or(0) >= behind + 20,
+        || all_logs(&nodes),
+    );
+    partition(&proxies, side, false);
+    let healed = Instant::now();
+    wait_until(
+        "node3 catches up",
+        120,
+        || head(&rt, &urls[3]).unwrap_or(0) + 2 >= head(&rt, &urls[0]).unwrap_or(0),
+        || all_logs(&nodes),
+    );
+    eprintln!(
+        "isolated node: {} blocks behind at the heal, caught up in {} ms",
+        head(&rt, &urls[0]).unwrap_or(0).saturating_sub(behind),
+        healed.elapsed().as_millis()
+    );
+    load.finish(&rt);
+    wait_converged(&rt, &nodes, 120);
+    let errors = new_errors(&nodes, &errors_before);
+    assert!(errors.is_empty(), "ERROR lines after the partition:\n{}", errors.join("\n"));
     for n in &mut nodes {
         n.stop();
     }
