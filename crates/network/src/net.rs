@@ -3,14 +3,13 @@
 use crate::cert::short_id;
 use crate::conn;
 use crate::error::NetworkError;
-use crate::frame;
+use crate::shared::{INBOUND_QUEUE, Inbound, Inner, Limits, NetworkStats};
 use crate::tls::{Identity, Trust};
 use crate::verify::Admission;
-use crate::{Module, NetworkConfig, NodeId, TlsFiles};
+use crate::{Module, NetworkConfig, NodeId};
 use aurum_crypto::{CryptoSuite, KeyPair};
 use bytes::Bytes;
 use parking_lot::{Mutex, RwLock};
-use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -19,296 +18,32 @@ use tokio::net::TcpListener;
 use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
-use tracing::{debug, info, warn};
-
-/// Frames queued per peer before further sends to it are dropped.
-pub(crate) const SEND_QUEUE: usize = 4096;
-/// Bulk frames one group may have queued to one peer at once (half the lane).
-pub(crate) const GROUP_SHARE: usize = SEND_QUEUE / 2;
-/// Messages queued per `(group, module)` handler before further ones are dropped.
-const INBOUND_QUEUE: usize = 65_536;
-/// Refusal lines kept for [`Network::refusals`].
-const REFUSALS_KEPT: usize = 64;
-/// The same refusal reason is logged at WARN at most once per this window (then at DEBUG), so
-/// a peer retrying every few seconds does not flood the log.
-const LOG_REPEAT_WINDOW: Duration = Duration::from_secs(30);
-
-/// A message received from a peer on a registered `(group, module)` route.
-#[derive(Debug, Clone)]
-pub struct Inbound {
-    pub from: NodeId,
-    pub payload: Bytes,
-}
+use tracing::{info, warn};
 
 /// A connected peer, for operators and tests.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PeerInfo {
+    /// The peer's node id (its consensus public key).
     pub node_id: NodeId,
+    /// The remote address of the connection.
     pub addr: SocketAddr,
     /// `true` if this node dialed the connection.
     pub outbound: bool,
     /// The peer's certificate as log lines describe it: subject, node id, serial, issuer.
     pub certificate: String,
+    /// The last keepalive round trip; `None` until the first pong (or for a peer without
+    /// keepalive).
+    pub rtt: Option<Duration>,
+    /// Bytes queued to this peer, both lanes together.
+    pub queued_bytes: usize,
 }
 
-/// Counters since start.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct NetworkStats {
-    /// Frames not sent because the peer's send queue was full.
-    pub dropped_outbound: u64,
-    /// Inbound messages dropped because the handler's queue was full.
-    pub dropped_inbound: u64,
-    /// Inbound messages for a `(group, module)` with no registered handler, or malformed.
-    pub unrouted: u64,
-    /// Peers refused (handshake, Hello or list reload).
-    pub refused: u64,
-    /// Connections closed because the peer sent a frame over `max_frame_bytes`.
-    pub oversized: u64,
-}
-
-#[derive(Default)]
-pub(crate) struct Counters {
-    pub dropped_outbound: AtomicU64,
-    pub dropped_inbound: AtomicU64,
-    pub unrouted: AtomicU64,
-    pub refused: AtomicU64,
-    pub oversized: AtomicU64,
-}
-
-/// A live, admitted connection in the peer table.
-pub(crate) struct PeerConn {
-    pub conn_id: u64,
-    /// Bulk lane (tx gossip, sync), each frame with its group.
-    pub tx: mpsc::Sender<(Arc<str>, Bytes)>,
-    /// Frames each group has queued on the bulk lane: no group may hold more than
-    /// [`GROUP_SHARE`] of it, so one flooded group leaves room for the others.
-    pub queued: Arc<Mutex<HashMap<Arc<str>, usize>>>,
-    /// Consensus lane, written first: a flood of gossip (of any group) never delays or
-    /// crowds out votes.
-    pub urgent: mpsc::Sender<Bytes>,
-    pub cancel: CancellationToken,
-    pub addr: SocketAddr,
-    /// Which node dialed this connection; decides which of two duplicates survives.
-    pub dialer: NodeId,
-    /// The peer certificate, described for log lines.
-    pub cert: String,
-    pub since: Instant,
-}
-
-/// Two connections to one node registered within this time of each other are taken as a
-/// mutual dial; a later one means the peer saw the old one die (it dials only when it has no
-/// connection to us), so the old one is stale.
-const MUTUAL_DIAL_WINDOW: Duration = Duration::from_secs(3);
-
-/// State shared by the handle, the listener, the dialers and the connections.
-pub(crate) struct Inner {
-    pub node_id: NodeId,
-    pub local_addr: SocketAddr,
-    pub node_key: KeyPair,
-    pub suite: Arc<dyn CryptoSuite>,
-    pub tls_files: TlsFiles,
-    pub max_frame: usize,
-    pub identity: RwLock<Arc<Identity>>,
-    pub trust: RwLock<Arc<Trust>>,
-    pub admission: Arc<Admission>,
-    pub peers: RwLock<HashMap<NodeId, PeerConn>>,
-    /// Woken whenever the peer table changes (dialers wait on it while their node is connected).
-    pub peers_changed: Notify,
-    routes: RwLock<HashMap<String, HashMap<Module, mpsc::Sender<Inbound>>>>,
-    dialing: Mutex<HashSet<SocketAddr>>,
-    /// Node id last seen behind each dialed address.
-    pub addr_ids: Mutex<HashMap<SocketAddr, NodeId>>,
-    pub shutdown: CancellationToken,
-    tasks: Mutex<Vec<JoinHandle<()>>>,
-    runtime: tokio::runtime::Handle,
-    refusals: Mutex<VecDeque<String>>,
-    log_times: Mutex<HashMap<String, Instant>>,
-    next_conn: AtomicU64,
-    pub counters: Counters,
-}
-
-impl Inner {
-    /// Records and logs that we refused a peer: `refused peer <addr>: <reason>`.
-    pub fn refused(&self, addr: SocketAddr, reason: &str) {
-        self.counters.refused.fetch_add(1, Relaxed);
-        let line = format!("refused peer {addr}: {reason}");
-        {
-            let mut kept = self.refusals.lock();
-            if kept.len() == REFUSALS_KEPT {
-                kept.pop_front();
-            }
-            kept.push_back(line.clone());
-        }
-        if self.first_in_window(reason) {
-            warn!("{line}");
-        } else {
-            debug!("{line}");
-        }
+fn spawn_dialer(inner: &Arc<Inner>, addr: SocketAddr) {
+    if inner.shutdown.is_cancelled() || !inner.dialing.lock().insert(addr) {
+        return;
     }
-
-    /// Logs a failure to reach or keep a peer that was not our refusal (e.g. the peer refused
-    /// us), at WARN once per window per message.
-    pub fn failed(&self, addr: SocketAddr, reason: &str) {
-        if self.first_in_window(reason) {
-            warn!("peer {addr}: {reason}");
-        } else {
-            debug!("peer {addr}: {reason}");
-        }
-    }
-
-    fn first_in_window(&self, key: &str) -> bool {
-        let now = Instant::now();
-        let mut times = self.log_times.lock();
-        if times.len() > 1024 {
-            times.retain(|_, t| now.duration_since(*t) < LOG_REPEAT_WINDOW);
-        }
-        match times.get(key) {
-            Some(t) if now.duration_since(*t) < LOG_REPEAT_WINDOW => false,
-            _ => {
-                times.insert(key.to_string(), now);
-                true
-            }
-        }
-    }
-
-    pub fn next_conn_id(&self) -> u64 {
-        self.next_conn.fetch_add(1, Relaxed)
-    }
-
-    pub fn is_connected(&self, id: &NodeId) -> bool {
-        self.peers.read().contains_key(id)
-    }
-
-    /// Adds a connection to the peer table; `false` if it is a duplicate to be closed.
-    ///
-    /// With two connections to one node from a mutual dial, both ends keep the one dialed by
-    /// the smaller node id, so they agree without talking. Otherwise the newer connection
-    /// replaces the older one, which may be a dead link not yet noticed.
-    pub fn register(&self, peer: NodeId, conn: PeerConn) -> bool {
-        let mut peers = self.peers.write();
-        if let Some(old) = peers.get(&peer) {
-            let preferred = self.node_id.min(peer);
-            let mutual = old.since.elapsed() < MUTUAL_DIAL_WINDOW;
-            if mutual && old.dialer == preferred && conn.dialer != preferred {
-                return false;
-            }
-            debug!(
-                "replacing connection to {} at {} by one at {}",
-                short_id(&peer),
-                old.addr,
-                conn.addr
-            );
-            old.cancel.cancel();
-        }
-        peers.insert(peer, conn);
-        drop(peers);
-        self.peers_changed.notify_waiters();
-        true
-    }
-
-    pub fn unregister(&self, peer: &NodeId, conn_id: u64) {
-        let mut peers = self.peers.write();
-        if peers.get(peer).is_some_and(|c| c.conn_id == conn_id) {
-            peers.remove(peer);
-        }
-        drop(peers);
-        self.peers_changed.notify_waiters();
-    }
-
-    /// Hands an inbound frame body to its `(group, module)` handler.
-    pub fn dispatch(&self, from: NodeId, body: Bytes) {
-        let msg = match frame::decode_message(body) {
-            Ok(m) => m,
-            Err(e) => {
-                self.counters.unrouted.fetch_add(1, Relaxed);
-                debug!("dropping malformed frame from {}: {e}", short_id(&from));
-                return;
-            }
-        };
-        let Ok(module) = Module::try_from(msg.module) else {
-            self.counters.unrouted.fetch_add(1, Relaxed);
-            debug!("dropping frame for unknown module {} from {}", msg.module, short_id(&from));
-            return;
-        };
-        let routes = self.routes.read();
-        let Some(tx) = routes.get(&msg.group).and_then(|g| g.get(&module)) else {
-            self.counters.unrouted.fetch_add(1, Relaxed);
-            debug!("no handler for group {:?} module {module:?}; dropping frame", msg.group);
-            return;
-        };
-        match tx.try_send(Inbound { from, payload: msg.payload }) {
-            Ok(()) => {}
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                self.counters.dropped_inbound.fetch_add(1, Relaxed);
-            }
-            Err(mpsc::error::TrySendError::Closed(_)) => {
-                self.counters.unrouted.fetch_add(1, Relaxed);
-            }
-        }
-    }
-
-    fn encode(&self, group: &str, module: Module, payload: &[u8]) -> Option<Bytes> {
-        let Some(body) = frame::encode_message(group, module, payload) else {
-            warn!("not sending: group id {group:?} is longer than {} bytes", frame::MAX_GROUP_LEN);
-            return None;
-        };
-        if body.len() > self.max_frame {
-            warn!(
-                "not sending a {} byte frame for group {group:?} module {module:?}: over max_frame_bytes ({})",
-                body.len(),
-                self.max_frame
-            );
-            return None;
-        }
-        Some(body)
-    }
-
-    fn queue(&self, conn: &PeerConn, group: &str, module: Module, body: Bytes) -> bool {
-        let full = || {
-            self.counters.dropped_outbound.fetch_add(1, Relaxed);
-            false
-        };
-        if module == Module::Consensus {
-            return match conn.urgent.try_send(body) {
-                Ok(()) => true,
-                Err(mpsc::error::TrySendError::Full(_)) => full(),
-                Err(mpsc::error::TrySendError::Closed(_)) => false,
-            };
-        }
-        let group: Arc<str> = {
-            let mut queued = conn.queued.lock();
-            let key = match queued.get_key_value(group) {
-                Some((k, _)) => Arc::clone(k),
-                None => Arc::from(group),
-            };
-            let entry = queued.entry(Arc::clone(&key)).or_insert(0);
-            if *entry >= GROUP_SHARE {
-                return full();
-            }
-            *entry += 1;
-            key
-        };
-        match conn.tx.try_send((Arc::clone(&group), body)) {
-            Ok(()) => true,
-            Err(e) => {
-                if let Some(n) = conn.queued.lock().get_mut(&group) {
-                    *n = n.saturating_sub(1);
-                }
-                match e {
-                    mpsc::error::TrySendError::Full(_) => full(),
-                    mpsc::error::TrySendError::Closed(_) => false,
-                }
-            }
-        }
-    }
-
-    fn spawn_dialer(self: &Arc<Self>, addr: SocketAddr) {
-        if self.shutdown.is_cancelled() || !self.dialing.lock().insert(addr) {
-            return;
-        }
-        let handle = self.runtime.spawn(conn::dial_loop(self.clone(), addr));
-        self.tasks.lock().push(handle);
-    }
+    let handle = inner.runtime.spawn(conn::dial_loop(inner.clone(), addr));
+    inner.tasks.lock().push(handle);
 }
 
 fn warn_own_chain(identity: &Identity, trust: &Trust) {
@@ -345,6 +80,7 @@ impl Network {
         if node_key.kind != suite.kind() {
             return Err(NetworkError::WrongSuite { key: node_key.kind, chain: suite.kind() });
         }
+        config.check().map_err(NetworkError::BadConfig)?;
         let node_id = node_key.public();
         let identity = Identity::load(&config.tls, &node_id)?;
         let trust = Trust::load(&config.tls.ca_certs)?;
@@ -367,11 +103,17 @@ impl Network {
             node_key,
             suite,
             tls_files: config.tls,
-            max_frame: config.max_frame_bytes,
+            limits: Limits {
+                max_frame: config.max_frame_bytes,
+                send_queue_bytes: config.send_queue_bytes,
+                keepalive: config.keepalive,
+                peer_timeout: config.peer_timeout,
+            },
             identity: RwLock::new(Arc::new(identity)),
             trust: RwLock::new(Arc::new(trust)),
             admission: Arc::new(Admission::new(node_id, config.blacklist, config.whitelist)),
             peers: RwLock::default(),
+            gone: Mutex::default(),
             peers_changed: Notify::new(),
             routes: RwLock::default(),
             dialing: Mutex::default(),
@@ -382,20 +124,22 @@ impl Network {
             refusals: Mutex::default(),
             log_times: Mutex::default(),
             next_conn: AtomicU64::new(1),
-            counters: Counters::default(),
+            counters: Default::default(),
         });
         let accept = tokio::spawn(conn::accept_loop(inner.clone(), listener));
         inner.tasks.lock().push(accept);
         for addr in config.peers {
-            inner.spawn_dialer(addr);
+            spawn_dialer(&inner, addr);
         }
         Ok(Network { inner })
     }
 
+    /// This node's id.
     pub fn node_id(&self) -> NodeId {
         self.inner.node_id
     }
 
+    /// The address the listener is bound to (the real port when configured with port 0).
     pub fn local_addr(&self) -> SocketAddr {
         self.inner.local_addr
     }
@@ -408,9 +152,10 @@ impl Network {
         rx
     }
 
-    /// Queues a frame to one connected peer. `false` if the peer is not connected, its queue
-    /// is full (the frame is dropped and counted) or the frame is over `max_frame_bytes`.
-    /// Never blocks; callable from any thread.
+    /// Queues a frame to one connected peer: `Consensus` frames on the consensus lane, others on
+    /// the bulk lane. `false` if the peer is not connected, the lane has no room (the frame is
+    /// refused and counted; see [`NetworkConfig::send_queue_bytes`]) or the frame is over
+    /// `max_frame_bytes`. Never blocks; callable from any thread.
     pub fn send(&self, to: &NodeId, group: &str, module: Module, payload: Bytes) -> bool {
         let Some(body) = self.inner.encode(group, module, &payload) else {
             return false;
@@ -450,6 +195,14 @@ impl Network {
                 addr: c.addr,
                 outbound: c.dialer == self.inner.node_id,
                 certificate: c.cert.clone(),
+                rtt: match c.rtt_us.load(Relaxed) {
+                    0 => None,
+                    us => Some(Duration::from_micros(us)),
+                },
+                queued_bytes: {
+                    let (consensus, bulk) = c.queue.queued_bytes();
+                    consensus + bulk
+                },
             })
             .collect();
         peers.sort_by_key(|p| p.node_id);
@@ -489,7 +242,7 @@ impl Network {
 
     /// Adds a peer address to dial and keep connected (no-op if already dialed).
     pub fn add_peer(&self, addr: SocketAddr) {
-        self.inner.spawn_dialer(addr);
+        spawn_dialer(&self.inner, addr);
     }
 
     /// The most recent refusal lines (at most 64), oldest first; each as logged at WARN,
@@ -498,15 +251,9 @@ impl Network {
         self.inner.refusals.lock().iter().cloned().collect()
     }
 
+    /// Counters since start.
     pub fn stats(&self) -> NetworkStats {
-        let c = &self.inner.counters;
-        NetworkStats {
-            dropped_outbound: c.dropped_outbound.load(Relaxed),
-            dropped_inbound: c.dropped_inbound.load(Relaxed),
-            unrouted: c.unrouted.load(Relaxed),
-            refused: c.refused.load(Relaxed),
-            oversized: c.oversized.load(Relaxed),
-        }
+        self.inner.stats()
     }
 
     /// Closes the listener (its port is free when this returns), stops dialing and closes all

@@ -128,6 +128,17 @@ pub struct P2pSection {
     pub whitelist: Option<Vec<String>>,
     #[serde(default = "default_max_frame")]
     pub max_frame_bytes: usize,
+    /// Bytes each lane (consensus, bulk) of one peer's send queue may hold; a frame that does
+    /// not fit is refused, and one group may hold at most half of the bulk lane. Read at start.
+    #[serde(default = "default_send_queue_bytes")]
+    pub send_queue_bytes: usize,
+    /// Keepalive ping interval on every link, in ms. Read at start.
+    #[serde(default = "default_keepalive_ms")]
+    pub keepalive_ms: u64,
+    /// A link on which nothing arrives for this long (ms) is declared gone and redialed; at
+    /// least twice `keepalive_ms`. Read at start.
+    #[serde(default = "default_peer_timeout_ms")]
+    pub peer_timeout_ms: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -163,6 +174,15 @@ fn default_tls_key() -> PathBuf {
 }
 fn default_max_frame() -> usize {
     aurum_network::DEFAULT_MAX_FRAME_BYTES
+}
+fn default_send_queue_bytes() -> usize {
+    aurum_network::DEFAULT_SEND_QUEUE_BYTES
+}
+fn default_keepalive_ms() -> u64 {
+    aurum_network::DEFAULT_KEEPALIVE.as_millis() as u64
+}
+fn default_peer_timeout_ms() -> u64 {
+    aurum_network::DEFAULT_PEER_TIMEOUT.as_millis() as u64
 }
 fn default_view_timeout() -> u64 {
     3000
@@ -594,6 +614,9 @@ fn network_config(p2p: &P2pSection, dir: &Path, config_path: &Path) -> Result<Ne
             None => None,
         },
         max_frame_bytes: p2p.max_frame_bytes,
+        send_queue_bytes: p2p.send_queue_bytes,
+        keepalive: std::time::Duration::from_millis(p2p.keepalive_ms),
+        peer_timeout: std::time::Duration::from_millis(p2p.peer_timeout_ms),
     })
 }
 

@@ -137,3 +137,117 @@ pub async fn deliver(
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+/// What a [`Proxy`] does with the bytes it is given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Forwards everything at once.
+    Forward,
+    /// Forwards nothing and keeps every socket open: to both ends the link goes silent, as in
+    /// a network partition (bytes wait, as TCP would retransmit them, until it heals).
+    Silent,
+    /// Forwards at most this many bytes per second each way: a slow link.
+    Throttle(usize),
+    /// As `Silent`, but what was sent meanwhile is lost for good: connections open or opened
+    /// while in this mode never forward again, as if every packet (SYNs too) were dropped
+    /// until the network healed and TCP gave up on them.
+    Blackhole,
+}
+
+/// A TCP proxy on 127.0.0.1 in front of `target`, whose behaviour can be switched live.
+pub struct Proxy {
+    pub addr: SocketAddr,
+    mode: std::sync::Arc<parking_lot::Mutex<Mode>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Proxy {
+    pub async fn start(target: SocketAddr) -> Proxy {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mode = std::sync::Arc::new(parking_lot::Mutex::new(Mode::Forward));
+        let m = mode.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let m = m.clone();
+                tokio::spawn(async move {
+                    let Ok(server) = tokio::net::TcpStream::connect(target).await else { return };
+                    let (cr, cw) = client.into_split();
+                    let (sr, sw) = server.into_split();
+                    let dead = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+                    tokio::join!(pump(cr, sw, m.clone(), dead.clone()), pump(sr, cw, m, dead));
+                });
+            }
+        });
+        Proxy { addr, mode, task }
+    }
+
+    pub fn set(&self, mode: Mode) {
+        *self.mode.lock() = mode;
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Copies `from` to `to` as the mode allows; ends when either side closes.
+async fn pump(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    mode: std::sync::Arc<parking_lot::Mutex<Mode>>,
+    dead: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) {
+    use std::sync::atomic::Ordering::Relaxed;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        let now = *mode.lock();
+        if now == Mode::Blackhole {
+            dead.store(true, Relaxed);
+        }
+        if dead.load(Relaxed) {
+            // Keeps both sockets open and silent until the test ends.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
+        }
+        let chunk = match now {
+            Mode::Blackhole => unreachable!(),
+            Mode::Silent => {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+            Mode::Forward => buf.len(),
+            // Chunks of a tenth of a second's worth.
+            Mode::Throttle(rate) => (rate / 10).clamp(1, buf.len()),
+        };
+        let n = match from.read(&mut buf[..chunk]).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        // Bytes read just before the link went silent wait too (or are lost).
+        loop {
+            match *mode.lock() {
+                Mode::Silent => {}
+                Mode::Blackhole => dead.store(true, Relaxed),
+                _ => break,
+            }
+            if dead.load(Relaxed) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        if dead.load(Relaxed) {
+            continue;
+        }
+        if to.write_all(&buf[..n]).await.is_err() {
+            break;
+        }
+        if let Mode::Throttle(rate) = now {
+            tokio::time::sleep(Duration::from_secs_f64(n as f64 / rate as f64)).await;
+        }
+    }
+    let _ = to.shutdown().await;
+}
