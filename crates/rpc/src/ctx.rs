@@ -21,7 +21,7 @@ pub struct Ctx {
     pub peers: Option<Arc<dyn PeerView>>,
     pub client_version: String,
     /// Subscriptions held per remote address.
-    subs_per_client: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    subs_per_client: SubCounts,
 }
 
 impl Ctx {
@@ -61,8 +61,11 @@ impl Ctx {
     }
 }
 
+/// Subscriptions held, by remote address.
+type SubCounts = Arc<Mutex<HashMap<IpAddr, usize>>>;
+
 /// Holds one subscription place of a remote address.
-pub struct SubGuard(Option<(IpAddr, Arc<Mutex<HashMap<IpAddr, usize>>>)>);
+pub struct SubGuard(Option<(IpAddr, SubCounts)>);
 
 impl Drop for SubGuard {
     fn drop(&mut self) {

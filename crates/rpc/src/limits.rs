@@ -73,7 +73,7 @@ impl Default for Limits {
             max_subscriptions_per_connection: 100,
             max_subscriptions_per_client: 1_000,
             max_pending_per_poll: 10_000,
-            header_timeout: Duration::from_secs(10),
+            header_timeout: Duration::from_secs(30),
             max_header_bytes: 64 * 1024,
             body_timeout: Duration::from_secs(30),
         }
