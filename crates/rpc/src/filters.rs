@@ -154,12 +154,14 @@ impl Registry {
                 };
                 // One poll covers at most the getLogs block limit; the rest comes next poll.
                 let to = to.min(from.saturating_add(limits.max_log_blocks - 1));
-                let logs = if from <= to {
-                    logs(g, limits, budget, filter, from, to)?
-                } else {
-                    Vec::new()
-                };
-                *next = (*next).max(to + 1);
+                // Past the log limit a poll returns whole blocks up to it and resumes there
+                // next poll; only a single block over the limit is an error.
+                let (logs, stopped) = scan(g, limits, budget, filter, from, to)?;
+                match stopped {
+                    Some((why, stop)) if stop == from => return Err(too_much(why, from, stop)),
+                    Some((_, stop)) => *next = (*next).max(stop),
+                    None => *next = (*next).max(to + 1),
+                }
                 Value::Array(logs)
             }
             FilterKind::PendingTxs { cursor } => {
@@ -219,7 +221,7 @@ pub fn filter_range(g: &dyn Backend, limits: &Limits, filter: &Filter) -> RpcRes
 }
 
 /// Logs matching `filter` in blocks `from..=to`, in chain order, within the answer's log
-/// limit and what is left of the batch's work.
+/// limit and what is left of the batch's work; past a limit, an error saying how to page.
 pub fn logs(
     g: &dyn Backend,
     limits: &Limits,
@@ -228,24 +230,40 @@ pub fn logs(
     from: u64,
     to: u64,
 ) -> RpcResult<Vec<Value>> {
+    match scan(g, limits, budget, filter, from, to)? {
+        (out, None) => Ok(out),
+        (_, Some((why, stop))) => Err(too_much(why, from, stop)),
+    }
+}
+
+/// Why a log scan stopped early, and the block it stopped at.
+type Stop = (String, u64);
+
+/// Like [`logs`], but a limit ends the scan at a block boundary: the logs of the blocks
+/// before it, and where it stopped with why.
+fn scan(
+    g: &dyn Backend,
+    limits: &Limits,
+    budget: &mut Budget,
+    filter: &Filter,
+    from: u64,
+    to: u64,
+) -> RpcResult<(Vec<Value>, Option<Stop>)> {
     let mut out = Vec::new();
     if from > to {
-        return Ok(out);
+        return Ok((out, None));
     }
     let (logs_left, blocks_left) = budget.log_allowance()?;
     let max_logs = limits.max_logs.min(logs_left);
     let mut scanned = 0u64;
-    let mut result = Ok(());
+    let mut stopped = None;
     for n in from..=to {
         if scanned == blocks_left {
-            result = Err(too_much(
-                format!(
-                    "this batch has scanned its {} blocks ([rpc] batch_log_blocks)",
-                    limits.batch_log_blocks
-                ),
-                from,
-                n,
-            ));
+            let why = format!(
+                "this batch has scanned its {} blocks ([rpc] batch_log_blocks)",
+                limits.batch_log_blocks
+            );
+            stopped = Some((why, n));
             break;
         }
         scanned += 1;
@@ -258,12 +276,12 @@ pub fn logs(
             } else {
                 format!("the query matches more than {max_logs} logs ([rpc] max_logs)")
             };
-            result = Err(too_much(why, from, n));
+            stopped = Some((why, n));
             break;
         }
     }
     budget.spend_logs(out.len(), scanned);
-    result.map(|()| out)
+    Ok((out, stopped))
 }
 
 /// A log query stopped at block `stop`: say how to page from there.

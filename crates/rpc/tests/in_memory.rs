@@ -172,6 +172,7 @@ fn log_queries_page_by_range_and_count() {
     let h = group.pool().submit(deploy).unwrap();
     group.seal_next().unwrap().unwrap();
     let address: Address = group.ledger().receipt(&h).unwrap().unwrap().contract_address.unwrap();
+    let filter = result(&rpc, "eth_newFilter", json!([{}]));
     for _ in 0..2 {
         for _ in 0..2 {
             group
@@ -190,6 +191,15 @@ fn log_queries_page_by_range_and_count() {
     let many = call(&rpc, None, "eth_getLogs", json!([{"fromBlock": "0x1", "toBlock": "0x3"}]));
     assert_eq!(many["error"]["data"]["resumeFrom"], 3, "{many}");
     assert!(many["error"]["message"].as_str().unwrap().contains("fromBlock=0x3"), "{many}");
+    // A filter poll past the log limit returns whole blocks and resumes next poll.
+    let poll = |n: usize| {
+        let logs = result(&rpc, "eth_getFilterChanges", json!([filter]));
+        assert_eq!(logs.as_array().unwrap().len(), n, "{logs}");
+        logs
+    };
+    assert_eq!(poll(2)[0]["blockNumber"], "0x2");
+    assert_eq!(poll(2)[0]["blockNumber"], "0x3");
+    poll(0);
 }
 
 #[test]
