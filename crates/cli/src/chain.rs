@@ -269,6 +269,7 @@ fn node_config(
             max_batch: aurum_rpc::Limits::default().max_batch,
             // Group lifecycle on loopback only; the bound port is in ready.json.
             admin_listen: Some("127.0.0.1:0".into()),
+            ..Default::default()
         },
         p2p,
         execution: Default::default(),

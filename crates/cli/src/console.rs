@@ -1,6 +1,7 @@
 //! `aurum console -c "<command>"`: one query per invocation, JSON on stdout, for scripts.
 
 use anyhow::{Context, bail};
+use aurum_rpc_api as api;
 use clap::Args;
 use serde_json::{Value, json};
 
@@ -24,75 +25,50 @@ getTotalTransactionCount | getPendingTxSize | getCode <address> | getGroupPeers 
 getGroupNodeInfo | admin (on the node's admin URL, see ready.json): generateGroup <genesis.json> | \
 startGroup <group> | stopGroup <group> | removeGroup <group> | recoverGroup <group> | getGroupStatus";
 
-/// Methods that work without the group being served (group lifecycle, lists).
-const NODE_METHODS: &[&str] = &[
-    "getGroupList",
-    "generateGroup",
-    "startGroup",
-    "stopGroup",
-    "removeGroup",
-    "recoverGroup",
-    "getGroupStatus",
-];
+/// Whether `method` works without the group being served (group lifecycle, lists).
+fn is_node_method(method: &str) -> bool {
+    api::method(method).is_some_and(|m| matches!(m.scope, api::Scope::Node | api::Scope::Admin))
+}
 
-/// The JSON-RPC call a console command stands for.
+/// The JSON-RPC call a console command stands for. Names and parameter counts come from
+/// the method catalogue; only the typed arguments (numbers, files) are read here.
 fn to_request(group: &str, line: &str) -> anyhow::Result<(String, Value)> {
     let words: Vec<&str> = line.split_whitespace().collect();
     let Some((&cmd, args)) = words.split_first() else { bail!("empty command; {HELP}") };
-    let need = |n: usize| -> anyhow::Result<()> {
-        if args.len() < n {
-            bail!("{cmd} needs {n} argument(s); {HELP}");
-        }
-        Ok(())
+    let Some(method) = api::method(cmd).filter(|m| m.scope != api::Scope::Eth) else {
+        bail!("unknown command '{cmd}'; {HELP}");
     };
-    let params = match cmd {
-        "getGroupList" | "getGroupStatus" => json!([]),
-        "generateGroup" => {
-            need(1)?;
+    if args.len() < method.required() {
+        bail!("{cmd} needs {} argument(s); {HELP}", method.required());
+    }
+    let params = match method.name {
+        api::GENERATE_GROUP => {
             let text = std::fs::read_to_string(args[0])
                 .with_context(|| format!("reading the genesis file {}", args[0]))?;
             let genesis: Value =
                 serde_json::from_str(&text).with_context(|| format!("{} is not JSON", args[0]))?;
             json!([genesis])
         }
-        "startGroup" | "stopGroup" | "removeGroup" | "recoverGroup" => {
-            need(1)?;
-            json!([args[0]])
-        }
-        "getBlockNumber"
-        | "getSealerList"
-        | "getObserverList"
-        | "getGroupInfo"
-        | "getTotalTransactionCount"
-        | "getGroupPeers"
-        | "getGroupNodeInfo"
-        | "getPendingTxSize" => json!([group]),
-        "getBlockByNumber" => {
-            need(1)?;
+        api::GET_BLOCK_BY_NUMBER => {
             let n: u64 =
                 args[0].parse().with_context(|| format!("'{}' is not a block number", args[0]))?;
             let only_header = args.get(1).is_some_and(|a| *a == "true" || *a == "onlyHeader");
             json!([group, n, only_header, true])
         }
-        "getBlockByHash" => {
-            need(1)?;
-            json!([group, args[0], false, true])
-        }
-        "getTransaction"
-        | "getTransactionReceipt"
-        | "getSystemConfigByKey"
-        | "getCode"
-        | "getBlockHashByNumber"
-        | "getTransactionByHashWithProof"
-        | "getTransactionReceiptByHashWithProof" => {
-            need(1)?;
-            let arg: Value = match args[0].parse::<u64>() {
-                Ok(n) if cmd == "getBlockHashByNumber" => json!(n),
-                _ => json!(args[0]),
-            };
+        api::GET_BLOCK_BY_HASH => json!([group, args[0], false, true]),
+        api::GET_BLOCK_HASH_BY_NUMBER => {
+            let arg = args[0].parse::<u64>().map_or_else(|_| json!(args[0]), |n| json!(n));
             json!([group, arg])
         }
-        _ => bail!("unknown command '{cmd}'; {HELP}"),
+        // Calls and raw sends need encoded arguments: the SDK builds those.
+        api::CALL | api::SEND_TRANSACTION => bail!("unknown command '{cmd}'; {HELP}"),
+        _ => {
+            let rest = args.iter().take(method.params.len()).map(|a| json!(a));
+            match method.scope {
+                api::Scope::Group => std::iter::once(json!(group)).chain(rest).collect(),
+                _ => rest.collect(),
+            }
+        }
     };
     Ok((cmd.to_string(), params))
 }
@@ -100,7 +76,7 @@ fn to_request(group: &str, line: &str) -> anyhow::Result<(String, Value)> {
 pub fn run(args: ConsoleArgs) -> anyhow::Result<()> {
     let (method, params) = to_request(&args.group, &args.command)?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let value = if NODE_METHODS.contains(&method.as_str()) {
+    let value = if is_node_method(&method) {
         runtime.block_on(raw_request(&args.url, &method, params))
     } else {
         runtime

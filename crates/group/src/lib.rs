@@ -190,6 +190,10 @@ impl Group {
     pub fn node_id(&self) -> PublicKey {
         self.node_key.public()
     }
+    /// This node's key (what its consensus votes and certificates are signed with).
+    pub fn node_key(&self) -> &KeyPair {
+        &self.node_key
+    }
 
     /// Sealing totals since start.
     pub fn stats(&self) -> GroupStats {
@@ -259,6 +263,32 @@ impl Group {
             self.executor.call(&self.ledger.latest_state(), &ctx, from, to, input, gas)?
         } else {
             self.executor.call(&self.ledger.state_at(at), &ctx, from, to, input, gas)?
+        };
+        Ok((at, outcome))
+    }
+
+    /// [`Group::call`] stopped once `timeout` passes (`ExecError::TimedOut`), whatever gas
+    /// is left: for clients' calls, never for block execution (a clock is not deterministic).
+    #[allow(clippy::too_many_arguments)]
+    pub fn call_within(
+        &self,
+        at: Option<u64>,
+        from: Address,
+        to: Option<Address>,
+        input: Bytes,
+        gas: Option<u64>,
+        timeout: Duration,
+    ) -> Result<(u64, CallOutcome)> {
+        let head = self.ledger.head_number()?;
+        let at = at.unwrap_or(head).min(head);
+        let header = self.ledger.header(at)?.ok_or(GroupError::UnknownBlock(at))?;
+        let ctx = self.block_context(at + 1, header.timestamp_ms)?;
+        let outcome = if at == head {
+            let state = self.ledger.latest_state();
+            self.executor.call_with_timeout(&state, &ctx, from, to, input, gas, timeout)?
+        } else {
+            let state = self.ledger.state_at(at);
+            self.executor.call_with_timeout(&state, &ctx, from, to, input, gas, timeout)?
         };
         Ok((at, outcome))
     }

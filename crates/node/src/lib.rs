@@ -98,6 +98,144 @@ pub struct RpcSection {
     /// Keep it on a loopback or management address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub admin_listen: Option<String>,
+    /// The rest of the RPC limits (docs/rpc.md lists each with its error).
+    #[serde(default = "rpc_limit::call_gas_cap")]
+    pub call_gas_cap: u64,
+    #[serde(default = "rpc_limit::call_timeout_ms")]
+    pub call_timeout_ms: u64,
+    #[serde(default = "rpc_limit::max_expensive")]
+    pub max_expensive: usize,
+    #[serde(default = "rpc_limit::max_log_blocks")]
+    pub max_log_blocks: u64,
+    #[serde(default = "rpc_limit::max_logs")]
+    pub max_logs: usize,
+    #[serde(default = "rpc_limit::batch_gas")]
+    pub batch_gas: u64,
+    #[serde(default = "rpc_limit::batch_logs")]
+    pub batch_logs: usize,
+    #[serde(default = "rpc_limit::batch_log_blocks")]
+    pub batch_log_blocks: u64,
+    #[serde(default = "rpc_limit::max_filters")]
+    pub max_filters: usize,
+    #[serde(default = "rpc_limit::max_filters_per_client")]
+    pub max_filters_per_client: usize,
+    #[serde(default = "rpc_limit::max_subscriptions_per_connection")]
+    pub max_subscriptions_per_connection: usize,
+    #[serde(default = "rpc_limit::max_subscriptions_per_client")]
+    pub max_subscriptions_per_client: usize,
+    #[serde(default = "rpc_limit::header_timeout_ms")]
+    pub header_timeout_ms: u64,
+    #[serde(default = "rpc_limit::max_header_bytes")]
+    pub max_header_bytes: usize,
+    #[serde(default = "rpc_limit::body_timeout_ms")]
+    pub body_timeout_ms: u64,
+}
+
+impl Default for RpcSection {
+    fn default() -> Self {
+        let l = Limits::default();
+        RpcSection {
+            listen: "127.0.0.1:20200".into(),
+            max_body_bytes: l.max_body_bytes,
+            max_batch: l.max_batch,
+            admin_listen: None,
+            call_gas_cap: l.call_gas_cap,
+            call_timeout_ms: l.call_timeout.as_millis() as u64,
+            max_expensive: l.max_expensive,
+            max_log_blocks: l.max_log_blocks,
+            max_logs: l.max_logs,
+            batch_gas: l.batch_gas,
+            batch_logs: l.batch_logs,
+            batch_log_blocks: l.batch_log_blocks,
+            max_filters: l.max_filters,
+            max_filters_per_client: l.max_filters_per_client,
+            max_subscriptions_per_connection: l.max_subscriptions_per_connection,
+            max_subscriptions_per_client: l.max_subscriptions_per_client,
+            header_timeout_ms: l.header_timeout.as_millis() as u64,
+            max_header_bytes: l.max_header_bytes,
+            body_timeout_ms: l.body_timeout.as_millis() as u64,
+        }
+    }
+}
+
+impl RpcSection {
+    /// The limits the RPC service enforces.
+    pub fn limits(&self) -> Limits {
+        let ms = Duration::from_millis;
+        Limits {
+            max_body_bytes: self.max_body_bytes,
+            max_batch: self.max_batch,
+            call_gas_cap: self.call_gas_cap,
+            call_timeout: ms(self.call_timeout_ms),
+            max_expensive: self.max_expensive,
+            max_log_blocks: self.max_log_blocks.max(1),
+            max_logs: self.max_logs,
+            batch_gas: self.batch_gas,
+            batch_logs: self.batch_logs,
+            batch_log_blocks: self.batch_log_blocks,
+            max_filters: self.max_filters,
+            max_filters_per_client: self.max_filters_per_client,
+            max_subscriptions_per_connection: self.max_subscriptions_per_connection,
+            max_subscriptions_per_client: self.max_subscriptions_per_client,
+            header_timeout: ms(self.header_timeout_ms),
+            max_header_bytes: self.max_header_bytes,
+            body_timeout: ms(self.body_timeout_ms),
+            ..Limits::default()
+        }
+    }
+}
+
+/// Defaults of the `[rpc]` limits (serde needs one function per field).
+mod rpc_limit {
+    use aurum_rpc::Limits;
+    fn l() -> Limits {
+        Limits::default()
+    }
+    pub fn call_gas_cap() -> u64 {
+        l().call_gas_cap
+    }
+    pub fn call_timeout_ms() -> u64 {
+        l().call_timeout.as_millis() as u64
+    }
+    pub fn max_expensive() -> usize {
+        l().max_expensive
+    }
+    pub fn max_log_blocks() -> u64 {
+        l().max_log_blocks
+    }
+    pub fn max_logs() -> usize {
+        l().max_logs
+    }
+    pub fn batch_gas() -> u64 {
+        l().batch_gas
+    }
+    pub fn batch_logs() -> usize {
+        l().batch_logs
+    }
+    pub fn batch_log_blocks() -> u64 {
+        l().batch_log_blocks
+    }
+    pub fn max_filters() -> usize {
+        l().max_filters
+    }
+    pub fn max_filters_per_client() -> usize {
+        l().max_filters_per_client
+    }
+    pub fn max_subscriptions_per_connection() -> usize {
+        l().max_subscriptions_per_connection
+    }
+    pub fn max_subscriptions_per_client() -> usize {
+        l().max_subscriptions_per_client
+    }
+    pub fn header_timeout_ms() -> u64 {
+        l().header_timeout.as_millis() as u64
+    }
+    pub fn max_header_bytes() -> usize {
+        l().max_header_bytes
+    }
+    pub fn body_timeout_ms() -> u64 {
+        l().body_timeout.as_millis() as u64
+    }
 }
 
 /// The peer-to-peer network. Without `listen` the node runs alone (a solo sealer).
@@ -442,11 +580,7 @@ impl Node {
         let rpc_addr = listener
             .local_addr()
             .map_err(|source| NodeError::Bind { addr: config.rpc.listen.clone(), source })?;
-        let limits = Limits {
-            max_body_bytes: config.rpc.max_body_bytes,
-            max_batch: config.rpc.max_batch,
-            ..Default::default()
-        };
+        let limits = config.rpc.limits();
         let service = |admin: bool| {
             let mut rpc = Rpc::shared(host.groups.clone(), default_group.clone(), limits.clone());
             if let Some(net) = &network {

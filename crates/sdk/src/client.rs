@@ -7,6 +7,7 @@ use crate::types::{
 };
 use alloy_primitives::{Address, B256, Bytes};
 use aurum_crypto::{CryptoSuite, KeyPair, SuiteKind, suite};
+use aurum_rpc_api as api;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -59,10 +60,11 @@ impl Client {
         let url = url.into();
         let group = group.into();
         let info: GroupInfo =
-            request_with(&http, &url, &AtomicU64::new(1), "getGroupInfo", json!([group])).await?;
+            request_with(&http, &url, &AtomicU64::new(1), api::GET_GROUP_INFO, json!([group]))
+                .await?;
         if info.group_id != group {
             return Err(SdkError::bad_response(
-                "getGroupInfo",
+                api::GET_GROUP_INFO,
                 format!("asked for group {group:?}, got {:?}", info.group_id),
             ));
         }
@@ -134,15 +136,15 @@ impl Client {
     }
 
     pub async fn group_list(&self) -> Result<Vec<String>> {
-        self.request("getGroupList", json!([])).await
+        self.request(api::GET_GROUP_LIST, json!([])).await
     }
     pub async fn group_info(&self) -> Result<GroupInfo> {
-        self.native("getGroupInfo", vec![]).await
+        self.native(api::GET_GROUP_INFO, vec![]).await
     }
     /// The latest final block number.
     pub async fn block_number(&self) -> Result<u64> {
-        let v: Value = self.native("getBlockNumber", vec![]).await?;
-        crate::de::value_to_u64(&v).map_err(|e| SdkError::bad_response("getBlockNumber", e))
+        let v: Value = self.native(api::GET_BLOCK_NUMBER, vec![]).await?;
+        crate::de::value_to_u64(&v).map_err(|e| SdkError::bad_response(api::GET_BLOCK_NUMBER, e))
     }
 
     /// The block as served, unchecked; see [`block_by_number`](Self::block_by_number).
@@ -152,8 +154,11 @@ impl Client {
         detail: BlockDetail,
     ) -> Result<Option<RpcBlock>> {
         let (only_header, only_hash) = detail.flags();
-        self.native("getBlockByNumber", vec![json!(number), json!(only_header), json!(only_hash)])
-            .await
+        self.native(
+            api::GET_BLOCK_BY_NUMBER,
+            vec![json!(number), json!(only_header), json!(only_hash)],
+        )
+        .await
     }
 
     /// The block at `number`, its header decoded from `headerRaw` and checked to hash to the
@@ -165,7 +170,7 @@ impl Client {
         let block = raw.verify(self.suite())?;
         if block.header.number != number {
             return Err(SdkError::bad_response(
-                "getBlockByNumber",
+                api::GET_BLOCK_BY_NUMBER,
                 format!("asked for block {number}, got block {}", block.header.number),
             ));
         }
@@ -176,12 +181,12 @@ impl Client {
     pub async fn block_by_hash(&self, hash: B256, detail: BlockDetail) -> Result<Option<Block>> {
         let (only_header, only_hash) = detail.flags();
         let raw: Option<RpcBlock> = self
-            .native("getBlockByHash", vec![json!(hash), json!(only_header), json!(only_hash)])
+            .native(api::GET_BLOCK_BY_HASH, vec![json!(hash), json!(only_header), json!(only_hash)])
             .await?;
         let Some(raw) = raw else { return Ok(None) };
         if raw.hash != hash {
             return Err(SdkError::bad_response(
-                "getBlockByHash",
+                api::GET_BLOCK_BY_HASH,
                 format!("asked for block {hash}, got block {}", raw.hash),
             ));
         }
@@ -189,59 +194,59 @@ impl Client {
     }
 
     pub async fn block_hash_by_number(&self, number: u64) -> Result<Option<B256>> {
-        self.native("getBlockHashByNumber", vec![json!(number)]).await
+        self.native(api::GET_BLOCK_HASH_BY_NUMBER, vec![json!(number)]).await
     }
     /// A transaction by hash (pending ones too, without block fields), or None.
     pub async fn transaction(&self, hash: B256) -> Result<Option<RpcTx>> {
-        self.native("getTransaction", vec![json!(hash)]).await
+        self.native(api::GET_TRANSACTION, vec![json!(hash)]).await
     }
     /// The receipt of a transaction in a final block, or None (not yet, or unknown).
     pub async fn receipt(&self, hash: B256) -> Result<Option<RpcReceipt>> {
-        self.native("getTransactionReceipt", vec![json!(hash)]).await
+        self.native(api::GET_TRANSACTION_RECEIPT, vec![json!(hash)]).await
     }
     /// The code at `address` in the latest block (empty for accounts without code).
     pub async fn code(&self, address: Address) -> Result<Bytes> {
-        self.native("getCode", vec![json!(address)]).await
+        self.native(api::GET_CODE, vec![json!(address)]).await
     }
     pub async fn code_at(&self, address: Address, block: u64) -> Result<Bytes> {
-        self.native("getCode", vec![json!(address), json!(block)]).await
+        self.native(api::GET_CODE, vec![json!(address), json!(block)]).await
     }
     pub async fn system_config(&self, key: &str) -> Result<Option<SystemConfig>> {
-        self.native("getSystemConfigByKey", vec![json!(key)]).await
+        self.native(api::GET_SYSTEM_CONFIG_BY_KEY, vec![json!(key)]).await
     }
     pub async fn total_transaction_count(&self) -> Result<TotalTxCount> {
-        self.native("getTotalTransactionCount", vec![]).await
+        self.native(api::GET_TOTAL_TRANSACTION_COUNT, vec![]).await
     }
     /// Transactions waiting in the node's pool.
     pub async fn pending_tx_size(&self) -> Result<u64> {
-        let v: Value = self.native("getPendingTxSize", vec![]).await?;
-        crate::de::value_to_u64(&v).map_err(|e| SdkError::bad_response("getPendingTxSize", e))
+        let v: Value = self.native(api::GET_PENDING_TX_SIZE, vec![]).await?;
+        crate::de::value_to_u64(&v).map_err(|e| SdkError::bad_response(api::GET_PENDING_TX_SIZE, e))
     }
     pub async fn sealer_list(&self) -> Result<Vec<Sealer>> {
-        self.native("getSealerList", vec![]).await
+        self.native(api::GET_SEALER_LIST, vec![]).await
     }
     /// Node ids of the observers.
     pub async fn observer_list(&self) -> Result<Vec<String>> {
-        self.native("getObserverList", vec![]).await
+        self.native(api::GET_OBSERVER_LIST, vec![]).await
     }
     /// The transaction with its Merkle proof, unchecked; see
     /// [`verify_transaction_proof`](Self::verify_transaction_proof).
     pub async fn transaction_with_proof(&self, hash: B256) -> Result<Option<TxWithProof>> {
-        self.native("getTransactionByHashWithProof", vec![json!(hash)]).await
+        self.native(api::GET_TRANSACTION_BY_HASH_WITH_PROOF, vec![json!(hash)]).await
     }
     /// The receipt with its Merkle proof, unchecked; see
     /// [`verify_receipt_proof`](Self::verify_receipt_proof).
     pub async fn receipt_with_proof(&self, hash: B256) -> Result<Option<ReceiptWithProof>> {
-        self.native("getTransactionReceiptByHashWithProof", vec![json!(hash)]).await
+        self.native(api::GET_TRANSACTION_RECEIPT_BY_HASH_WITH_PROOF, vec![json!(hash)]).await
     }
     /// The native `call`: executes read-only and reports the status instead of failing.
     pub async fn call_raw(&self, req: &CallRequest) -> Result<CallResult> {
-        self.native("call", vec![json!(req)]).await
+        self.native(api::CALL, vec![json!(req)]).await
     }
     /// `sendTransaction` with already encoded bytes (`Transaction::encode()`); returns the
     /// hash the node computed.
     pub async fn send_raw_transaction(&self, raw: &[u8]) -> Result<B256> {
-        self.native("sendTransaction", vec![json!(format!("0x{}", hex::encode(raw)))]).await
+        self.native(api::SEND_TRANSACTION, vec![json!(format!("0x{}", hex::encode(raw)))]).await
     }
 }
 

@@ -15,6 +15,7 @@ use alloy_primitives::B256;
 use aurum_crypto::CryptoSuite;
 use aurum_primitives::merkle::verify_proof;
 use aurum_primitives::{Header, Receipt, SealerSignature, Transaction};
+use aurum_rpc_api as api;
 
 impl RpcBlock {
     /// Decodes `headerRaw`, checks that it hashes to `hash` and that the served number,
@@ -258,7 +259,7 @@ impl Client {
             .ok_or_else(|| SdkError::NotFound { what: "transaction", id: hash.to_string() })?;
         if served.transaction.hash != hash {
             return Err(SdkError::bad_response(
-                "getTransactionByHashWithProof",
+                api::GET_TRANSACTION_BY_HASH_WITH_PROOF,
                 format!("asked for {hash}, got transaction {}", served.transaction.hash),
             ));
         }
@@ -276,7 +277,7 @@ impl Client {
             .ok_or_else(|| SdkError::NotFound { what: "receipt", id: hash.to_string() })?;
         if served.receipt.transaction_hash != hash {
             return Err(SdkError::bad_response(
-                "getTransactionReceiptByHashWithProof",
+                api::GET_TRANSACTION_RECEIPT_BY_HASH_WITH_PROOF,
                 format!("asked for {hash}, got the receipt of {}", served.receipt.transaction_hash),
             ));
         }

@@ -14,6 +14,7 @@ use alloy_json_abi::JsonAbi;
 use alloy_primitives::{Address, B256, Bytes};
 use aurum_crypto::KeyPair;
 use aurum_primitives::{NativeTx, TxStatus};
+use aurum_rpc_api as api;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -115,7 +116,7 @@ impl Client {
         let hash = self.send_raw_transaction(&signed.raw).await?;
         if hash != signed.hash {
             return Err(SdkError::bad_response(
-                "sendTransaction",
+                api::SEND_TRANSACTION,
                 format!("node reports hash {hash}, the tx hashes to {}", signed.hash),
             ));
         }
@@ -161,7 +162,7 @@ impl Client {
         receipt.ensure_success(Some(abi))?;
         let address = receipt.contract_address.ok_or_else(|| {
             SdkError::bad_response(
-                "getTransactionReceipt",
+                api::GET_TRANSACTION_RECEIPT,
                 format!("successful creation {} has no contractAddress", receipt.transaction_hash),
             )
         })?;

@@ -606,6 +606,22 @@ impl TxPool {
         self.inner.lock().order.values().copied().collect()
     }
 
+    /// Up to `max` hashes of waiting txs that arrived at or after `cursor`, in arrival order,
+    /// and the cursor to pass next time (for pending-tx filters, which then copy only what
+    /// is new rather than every waiting hash per poll). `waiting_since(u64::MAX, 0)` gives
+    /// the cursor of "from now on".
+    pub fn waiting_since(&self, cursor: u64, max: usize) -> (Vec<B256>, u64) {
+        let inner = self.inner.lock();
+        let mut hashes = Vec::new();
+        for (seq, hash) in inner.order.range(cursor..) {
+            if hashes.len() == max {
+                return (hashes, *seq);
+            }
+            hashes.push(*hash);
+        }
+        (hashes, inner.next_seq)
+    }
+
     /// Blocks until some tx is waiting or `timeout` passes; returns the waiting count.
     pub fn wait_for_txs(&self, timeout: Duration) -> usize {
         let mut inner = self.inner.lock();
