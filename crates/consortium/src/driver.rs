@@ -32,13 +32,26 @@ struct NodeCrypto {
     suite: Arc<dyn CryptoSuite>,
     key: KeyPair,
     sealers: Vec<PublicKey>,
+    /// The digest of this node's own latest proposal, known when it was built: the state
+    /// machine asks for it right away, and decoding and hashing every tx again would only
+    /// repeat what building did.
+    own: OwnProposal,
 }
+
+/// (payload, digest) of the proposal this node built last.
+type OwnProposal = Arc<std::sync::Mutex<Option<(Bytes, B256)>>>;
 
 impl Crypto for NodeCrypto {
     fn hash(&self, data: &[u8]) -> B256 {
         self.suite.hash(data)
     }
     fn digest(&self, payload: &[u8]) -> B256 {
+        if let Ok(own) = self.own.lock()
+            && let Some((built, digest)) = own.as_ref()
+            && built.as_ref() == payload
+        {
+            return *digest;
+        }
         proposal_digest(&*self.suite, payload)
     }
     fn sign(&self, digest: &B256) -> Bytes {
@@ -87,6 +100,8 @@ pub(crate) struct Driver {
     /// Whether the head block holds txs (None: not read yet): a trailing empty block is due
     /// only after one that does.
     head_has_txs: Option<bool>,
+    /// Shared with the instance's [`NodeCrypto`]: this node's latest own proposal.
+    own_proposal: OwnProposal,
     /// Peers already reported as speaking another consensus wire version.
     wrong_wire: std::collections::HashSet<PublicKey>,
     /// When this height's phases happened (for the per-block timing log).
@@ -138,6 +153,7 @@ impl Driver {
             last_commit: Instant::now(),
             head_has_txs: None,
             wrong_wire: Default::default(),
+            own_proposal: Default::default(),
             phases: Phases::default(),
         }
     }
@@ -168,8 +184,15 @@ impl Driver {
     /// gets no messages, does not add a polling step to every block.
     fn next_wake(&self) -> Duration {
         const POLL: Duration = Duration::from_millis(10);
-        if self.pending_propose.is_none() || self.group.pool().waiting() == 0 {
+        let Some((height, _)) = self.pending_propose else { return POLL };
+        let waiting = self.group.pool().waiting();
+        if waiting == 0 {
             return POLL;
+        }
+        // A full block waits: propose now.
+        let full = self.group.params(height).map_or(usize::MAX, |p| p.tx_count_limit as usize);
+        if waiting >= full {
+            return Duration::ZERO;
         }
         let gathered = self.last_commit.elapsed();
         self.options
@@ -285,6 +308,7 @@ impl Driver {
             suite: Arc::clone(self.group.suite()),
             key: self.key.clone(),
             sealers: sealers.iter().map(|s| s.node_id).collect(),
+            own: Arc::clone(&self.own_proposal),
         };
         let restored = match self.load_persisted() {
             Ok(r) => r,
@@ -378,10 +402,13 @@ impl Driver {
         match output {
             Output::Persist(record) => {
                 // The record exists so that a restarted node never contradicts votes others
-                // hold. A lone sealer's votes reach no one, so its record need not be synced
-                // before it goes on (the block itself is, by the ledger's commit).
-                let durable = inst.sealers.len() > 1;
-                let mut batch = WriteBatch { durable, ..Default::default() };
+                // hold. A lone sealer's votes reach no one: nothing it voted can be
+                // contradicted, so it keeps no record (the block is durable by the ledger's
+                // commit; after a restart it simply proposes afresh).
+                if inst.sealers.len() == 1 {
+                    return Vec::new();
+                }
+                let mut batch = WriteBatch { durable: true, ..Default::default() };
                 batch.put(CONSENSUS_NAMESPACE, group_id.into_bytes(), record.encode());
                 if let Err(e) = self.store.write(batch) {
                     // Sending a vote we could not persist could make us vote twice after a
@@ -417,6 +444,11 @@ impl Driver {
                 Vec::new()
             }
             Output::Validate { height, view, digest, payload } => {
+                // Our own proposal was checked as it was built.
+                if self.checked.contains_key(&digest) {
+                    self.phases.validated.get_or_insert_with(Instant::now);
+                    return inst.pbft.step(Input::Validated { height, view, digest, valid: true });
+                }
                 let valid = match self.group.check_proposal(&payload) {
                     Ok(block) => {
                         self.checked.insert(digest, block);
@@ -604,16 +636,21 @@ impl Driver {
         if self.empty_build.elapsed() < Duration::from_millis(100) {
             return Ok(());
         }
-        let Some((payload, hashes)) = self.group.build_proposal(height, me, must)? else {
+        let Some(built) = self.group.build_checked_proposal(height, me, must)? else {
             self.empty_build = Instant::now();
             return Ok(());
         };
         self.pending_propose = None;
         self.give_back_taken();
-        self.taken = hashes;
+        let payload = Bytes::from(built.payload);
+        if let Ok(mut own) = self.own_proposal.lock() {
+            *own = Some((payload.clone(), built.digest));
+        }
+        self.checked.insert(built.digest, built.block);
+        self.taken = built.hashes;
         self.taken_view = view;
         self.round_active = true;
-        self.step(Input::Proposal { height, view, payload: Bytes::from(payload) });
+        self.step(Input::Proposal { height, view, payload });
         Ok(())
     }
 

@@ -52,6 +52,18 @@ pub struct CheckedBlock {
     pub txs: Vec<VerifiedTx>,
 }
 
+/// A proposal this node built: the payload to send, its txs' hashes, the digest consensus
+/// names it by (what [`proposal_digest`] gives for the payload) and the block it implies,
+/// already checked (its txs come verified from the pool and passed the replay rule), so the
+/// leader need not decode and check its own payload again.
+#[derive(Debug, Clone)]
+pub struct BuiltProposal {
+    pub payload: Vec<u8>,
+    pub hashes: Vec<B256>,
+    pub digest: B256,
+    pub block: CheckedBlock,
+}
+
 /// A checked block after execution: the final header and what to commit.
 #[derive(Debug, Clone)]
 pub struct ExecutedBlock {
@@ -153,12 +165,12 @@ impl Group {
     /// Takes waiting txs from the pool and builds the proposal for block `number` by sealer
     /// `proposer`. None if the head moved, or if no tx is ready and `allow_empty` is false. The txs stay in flight until
     /// their block commits or [`aurum_txpool::TxPool::return_batch`] gives them back.
-    pub fn build_proposal(
+    pub fn build_checked_proposal(
         &self,
         number: u64,
         proposer: u32,
         allow_empty: bool,
-    ) -> Result<Option<(Vec<u8>, Vec<B256>)>> {
+    ) -> Result<Option<BuiltProposal>> {
         let parent = self.ledger.head()?;
         if parent.number + 1 != number {
             return Ok(None);
@@ -202,9 +214,37 @@ impl Group {
             proposer,
             ..Default::default()
         };
-        let txs: Vec<Transaction> = taken.iter().map(|t| t.tx.clone()).collect();
-        let hashes = taken.iter().map(|t| t.hash).collect();
-        Ok(Some((encode_proposal(&header, &txs), hashes)))
+        // Each tx encoded once: for the payload and for the root over exact encodings.
+        let encodings: Vec<Bytes> = taken.iter().map(|t| Bytes::from(t.tx.encode())).collect();
+        let hashes: Vec<B256> = taken.iter().map(|t| t.hash).collect();
+        let rlp = ProposalRlp {
+            version: header.version,
+            parent_hash: header.parent_hash,
+            number: header.number,
+            timestamp_ms: header.timestamp_ms,
+            proposer: header.proposer,
+            txs: encodings,
+        };
+        let mut payload = vec![PROPOSAL_TAG];
+        alloy_rlp::Encodable::encode(&rlp, &mut payload);
+        let header = proposal_header(&*self.suite, &rlp, Block::tx_root(&*self.suite, &hashes));
+        let digest = header.proposal_hash(&*self.suite);
+        let block =
+            CheckedBlock { header, txs: taken.iter().map(|t| VerifiedTx::clone(t)).collect() };
+        Ok(Some(BuiltProposal { payload, hashes, digest, block }))
+    }
+
+    /// Takes waiting txs and builds the proposal for block `number` (see
+    /// [`Group::build_checked_proposal`]): the payload and its txs' hashes.
+    pub fn build_proposal(
+        &self,
+        number: u64,
+        proposer: u32,
+        allow_empty: bool,
+    ) -> Result<Option<(Vec<u8>, Vec<B256>)>> {
+        Ok(self
+            .build_checked_proposal(number, proposer, allow_empty)?
+            .map(|b| (b.payload, b.hashes)))
     }
 
     /// Every check a replica makes before voting for a proposal: it extends our head, its

@@ -20,8 +20,8 @@ use tokio::sync::watch;
 
 mod decided;
 pub use decided::{
-    BlockRejected, CheckedBlock, ExecutedBlock, MAX_PROPOSAL_BYTES, Sealer, encode_proposal,
-    proposal_digest,
+    BlockRejected, BuiltProposal, CheckedBlock, ExecutedBlock, MAX_PROPOSAL_BYTES, Sealer,
+    encode_proposal, proposal_digest,
 };
 
 /// How many ancestor hashes BLOCKHASH can see (as in Ethereum).

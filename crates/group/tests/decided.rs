@@ -213,3 +213,27 @@ fn replicas_refuse_bad_proposals_with_the_reason() {
     // A well-formed empty proposal passes.
     replica.check_proposal(&encode_proposal(&good, &[])).unwrap();
 }
+
+#[test]
+fn a_built_proposal_knows_its_digest_and_checked_block() {
+    let kind = SuiteKind::Secp256k1Keccak;
+    let net = two_nodes(kind);
+    let leader = &net.groups[0];
+    let suite = leader.suite().clone();
+    let user = KeyPair::generate(kind);
+    for (i, input) in [b"x", b"y"].iter().enumerate() {
+        let tx =
+            Transaction::Native(fields(U256::from(100 + i as u64), *input).sign(&*suite, &user));
+        leader.pool().submit(tx).unwrap();
+    }
+    let built = leader.build_checked_proposal(1, net.index(0), false).unwrap().unwrap();
+    // What the leader keeps for itself is exactly what a replica derives from the bytes.
+    assert_eq!(built.digest, aurum_group::proposal_digest(&*suite, &built.payload));
+    let replica = net.groups[1].check_proposal(&built.payload).unwrap();
+    assert_eq!(replica.header, built.block.header);
+    assert_eq!(
+        replica.txs.iter().map(|t| t.hash).collect::<Vec<_>>(),
+        built.block.txs.iter().map(|t| t.hash).collect::<Vec<_>>()
+    );
+    assert_eq!(built.hashes.len(), 2);
+}
