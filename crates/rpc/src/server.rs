@@ -145,7 +145,16 @@ async fn http_call(rpc: Arc<Rpc>, group: Option<String>, req: Request) -> Respon
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > max as u64) {
+    if let Some(n) = declared
+        && n > max as u64
+    {
+        // Read (and drop) a body up to twice the limit before answering: closing with most
+        // of it unread would reset the connection, and the client would see a broken pipe
+        // instead of the 413. Bigger ones are cut off at once.
+        if n <= 2 * max as u64 {
+            let drain = axum::body::to_bytes(req.into_body(), 2 * max);
+            let _ = tokio::time::timeout(limits.body_timeout, drain).await;
+        }
         return too_large();
     }
     let read = axum::body::to_bytes(req.into_body(), max);
