@@ -114,17 +114,28 @@ fn proposal_header(suite: &dyn CryptoSuite, p: &ProposalRlp, tx_root: B256) -> H
 
 /// Encodes a proposal for (header's proposal fields, txs).
 pub fn encode_proposal(header: &Header, txs: &[Transaction]) -> Vec<u8> {
-    let rlp = ProposalRlp {
-        version: header.version,
-        parent_hash: header.parent_hash,
-        number: header.number,
-        timestamp_ms: header.timestamp_ms,
-        proposer: header.proposer,
-        txs: txs.iter().map(|t| Bytes::from(t.encode())).collect(),
-    };
-    let mut out = vec![PROPOSAL_TAG];
-    alloy_rlp::Encodable::encode(&rlp, &mut out);
-    out
+    ProposalRlp::new(header, txs.iter().map(|t| Bytes::from(t.encode())).collect()).encode()
+}
+
+impl ProposalRlp {
+    /// The proposal fields of `header` with the txs' exact encodings.
+    fn new(header: &Header, txs: Vec<Bytes>) -> Self {
+        ProposalRlp {
+            version: header.version,
+            parent_hash: header.parent_hash,
+            number: header.number,
+            timestamp_ms: header.timestamp_ms,
+            proposer: header.proposer,
+            txs,
+        }
+    }
+
+    /// The payload: the format tag, then the RLP.
+    fn encode(&self) -> Vec<u8> {
+        let mut out = vec![PROPOSAL_TAG];
+        alloy_rlp::Encodable::encode(self, &mut out);
+        out
+    }
 }
 
 /// What consensus votes name for a payload: the proposal hash of the header it implies (tx
@@ -217,16 +228,8 @@ impl Group {
         // Each tx encoded once: for the payload and for the root over exact encodings.
         let encodings: Vec<Bytes> = taken.iter().map(|t| Bytes::from(t.tx.encode())).collect();
         let hashes: Vec<B256> = taken.iter().map(|t| t.hash).collect();
-        let rlp = ProposalRlp {
-            version: header.version,
-            parent_hash: header.parent_hash,
-            number: header.number,
-            timestamp_ms: header.timestamp_ms,
-            proposer: header.proposer,
-            txs: encodings,
-        };
-        let mut payload = vec![PROPOSAL_TAG];
-        alloy_rlp::Encodable::encode(&rlp, &mut payload);
+        let rlp = ProposalRlp::new(&header, encodings);
+        let payload = rlp.encode();
         let header = proposal_header(&*self.suite, &rlp, Block::tx_root(&*self.suite, &hashes));
         let digest = header.proposal_hash(&*self.suite);
         let block =

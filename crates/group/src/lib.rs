@@ -10,6 +10,7 @@ use aurum_crypto::{CryptoSuite, KeyPair, PublicKey};
 pub use aurum_executor::ExecMode;
 use aurum_executor::{BlockContext, CallOutcome, ExecError, Executor};
 use aurum_ledger::{Genesis, Ledger, LedgerError};
+use aurum_primitives::state::StateReader;
 use aurum_storage::KvStore;
 use aurum_txpool::{PoolConfig, TxPool};
 use parking_lot::Mutex;
@@ -255,16 +256,7 @@ impl Group {
         input: Bytes,
         gas: Option<u64>,
     ) -> Result<(u64, CallOutcome)> {
-        let head = self.ledger.head_number()?;
-        let at = at.unwrap_or(head).min(head);
-        let header = self.ledger.header(at)?.ok_or(GroupError::UnknownBlock(at))?;
-        let ctx = self.block_context(at + 1, header.timestamp_ms)?;
-        let outcome = if at == head {
-            self.executor.call(&self.ledger.latest_state(), &ctx, from, to, input, gas)?
-        } else {
-            self.executor.call(&self.ledger.state_at(at), &ctx, from, to, input, gas)?
-        };
-        Ok((at, outcome))
+        self.call_at(at, |state, ctx| self.executor.call(state, ctx, from, to, input, gas))
     }
 
     /// [`Group::call`] stopped once `timeout` passes (`ExecError::TimedOut`), whatever gas
@@ -279,16 +271,26 @@ impl Group {
         gas: Option<u64>,
         timeout: Duration,
     ) -> Result<(u64, CallOutcome)> {
+        self.call_at(at, |state, ctx| {
+            self.executor.call_with_timeout(state, ctx, from, to, input, gas, timeout)
+        })
+    }
+
+    /// Runs `run` over the state after block `at` (the head if None, never past it) and the
+    /// context of the block after it; returns the block read and the outcome.
+    fn call_at<T>(
+        &self,
+        at: Option<u64>,
+        run: impl FnOnce(&dyn StateReader, &BlockContext) -> std::result::Result<T, ExecError>,
+    ) -> Result<(u64, T)> {
         let head = self.ledger.head_number()?;
         let at = at.unwrap_or(head).min(head);
         let header = self.ledger.header(at)?.ok_or(GroupError::UnknownBlock(at))?;
         let ctx = self.block_context(at + 1, header.timestamp_ms)?;
         let outcome = if at == head {
-            let state = self.ledger.latest_state();
-            self.executor.call_with_timeout(&state, &ctx, from, to, input, gas, timeout)?
+            run(&self.ledger.latest_state(), &ctx)?
         } else {
-            let state = self.ledger.state_at(at);
-            self.executor.call_with_timeout(&state, &ctx, from, to, input, gas, timeout)?
+            run(&self.ledger.state_at(at), &ctx)?
         };
         Ok((at, outcome))
     }
