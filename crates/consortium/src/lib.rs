@@ -18,7 +18,6 @@ pub use driver::CONSENSUS_NAMESPACE;
 pub use peers::{NoPeers, PeerSender};
 
 use alloy_primitives::Bytes;
-use aurum_crypto::KeyPair;
 use aurum_group::Group;
 use aurum_network::{Module, Network, NodeId};
 use aurum_storage::KvStore;
@@ -92,10 +91,11 @@ impl Consortium {
         group: Arc<Group>,
         network: Option<Network>,
         store: Arc<dyn KvStore>,
-        key: KeyPair,
         options: Options,
     ) -> Result<Consortium, StartError> {
         store.ensure_namespace(CONSENSUS_NAMESPACE)?;
+        // Votes are signed with the key the group was opened with.
+        let key = group.node_key().clone();
         let stop = Arc::new(AtomicBool::new(false));
         let id = group.id().to_string();
         let mut forwarders = Vec::new();

@@ -19,9 +19,10 @@ fn options() -> Options {
     Options { idle_block: None, ..Options::default() }
 }
 
-/// Starts the one-validator driver for `group` (no network).
-fn start(group: &Arc<Group>, store: &Arc<dyn KvStore>, key: &KeyPair) -> Consortium {
-    Consortium::start(Arc::clone(group), None, Arc::clone(store), key.clone(), options()).unwrap()
+/// Starts the one-validator driver for `group` (no network; votes are signed with the key
+/// the group was opened with).
+fn start(group: &Arc<Group>, store: &Arc<dyn KvStore>) -> Consortium {
+    Consortium::start(Arc::clone(group), None, Arc::clone(store), options()).unwrap()
 }
 
 /// Waits (generously: a busy 2-core machine) until the head reaches `n`.
@@ -88,7 +89,7 @@ fn seals_signed_blocks_and_resumes_after_reopen() {
             let hashes: Vec<_> =
                 txs.iter().map(|t| group.pool().submit(t.clone()).unwrap()).collect();
             // Submitted before the driver starts, so the first proposal takes all three.
-            let sealing = start(&group, &store, &node);
+            let sealing = start(&group, &store);
             wait_head(&group, 1);
             assert_eq!(txs_in(&group, 1), 3);
             assert!(heads.has_changed().unwrap());
@@ -133,7 +134,7 @@ fn seals_signed_blocks_and_resumes_after_reopen() {
         let ctx = group.block_context(2, 0).unwrap();
         assert_eq!(ctx.block_hashes.len(), 2, "hashes of blocks 0 and 1");
         group.pool().submit(tx(&group, &user, 100)).unwrap();
-        let sealing = start(&group, &store, &node);
+        let sealing = start(&group, &store);
         wait_head(&group, 2);
         assert_eq!(txs_in(&group, 2), 1);
         sealing.stop();
@@ -157,7 +158,7 @@ fn honours_tx_count_limit_and_expires_block_limits() {
         group.pool().submit(tx(&group, &node, 100)).unwrap();
     }
     let short_hash = group.pool().submit(short).unwrap();
-    let sealing = start(&group, &store, &node);
+    let sealing = start(&group, &store);
     wait_head(&group, 2);
     let deadline = Instant::now() + Duration::from_secs(60);
     while !group.pool().is_empty() {
@@ -181,7 +182,7 @@ fn a_node_outside_the_sealer_list_never_seals() {
     let store = rocks(tmp.path());
     let group = Group::open(Arc::clone(&store), g, other.clone(), GroupOptions::default()).unwrap();
     group.pool().submit(tx(&group, &other, 100)).unwrap();
-    let following = start(&group, &store, &other);
+    let following = start(&group, &store);
     std::thread::sleep(Duration::from_millis(1000));
     following.stop();
     assert_eq!(group.ledger().head_number().unwrap(), 0);

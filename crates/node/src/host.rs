@@ -233,7 +233,6 @@ impl GroupAdmin for GroupHost {
             Arc::clone(&g),
             self.network.clone(),
             Arc::clone(&self.store),
-            self.key.clone(),
             self.sealer.clone(),
         )
         .map_err(|e| format!("group {group}: {e}"))?;

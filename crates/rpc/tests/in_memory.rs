@@ -42,9 +42,8 @@ fn seal_next(group: &Arc<Group>) {
     let head = group.ledger().head_number().unwrap();
     let options = aurum_consortium::Options { idle_block: None, ..Default::default() };
     let store = Arc::clone(group.ledger().store());
-    let key = group.node_key().clone();
     let sealing =
-        aurum_consortium::Consortium::start(Arc::clone(group), None, store, key, options).unwrap();
+        aurum_consortium::Consortium::start(Arc::clone(group), None, store, options).unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
     while group.ledger().head_number().unwrap() == head {
         assert!(Instant::now() < deadline, "no block sealed after {head}");

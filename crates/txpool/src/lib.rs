@@ -153,7 +153,7 @@ impl PoolConfig {
 
 /// Who delivered a tx: a client of this node, or a peer (by node id bytes).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Origin {
+enum Origin {
     Client,
     Peer(Arc<[u8]>),
 }

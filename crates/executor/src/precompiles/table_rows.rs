@@ -237,12 +237,7 @@ impl Table {
             .iter()
             .map(|c| self.compile(c.op, &c.field, &c.value))
             .collect::<PcResult<Vec<_>>>()?;
-        let mut n = 0usize;
-        self.scan_matching(call, &compiled, |_, _| {
-            n += 1;
-            Ok(true)
-        })?;
-        Ok(n)
+        self.count_compiled(call, &compiled)
     }
 
     /// [`Table::count`] with 3.0/3.1 conditions.
@@ -251,9 +246,12 @@ impl Table {
         call: &mut PcCall<'_, '_>,
         conds: &[ConditionV1],
     ) -> PcResult<usize> {
-        let compiled = Self::compile_v1(conds)?;
+        self.count_compiled(call, &Self::compile_v1(conds)?)
+    }
+
+    fn count_compiled(&self, call: &mut PcCall<'_, '_>, compiled: &[Cond]) -> PcResult<usize> {
         let mut n = 0usize;
-        self.scan_matching(call, &compiled, |_, _| {
+        self.scan_matching(call, compiled, |_, _| {
             n += 1;
             Ok(true)
         })?;
