@@ -10,6 +10,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
 
 mod driver;
+pub mod hub;
 mod peers;
 mod sync;
 pub mod wire;
@@ -65,8 +66,62 @@ impl Default for Options {
     }
 }
 
-pub(crate) enum Event {
-    Consensus { from: NodeId, payload: Bytes },
+/// One message from a peer: who sent it and its bytes.
+pub type Inbound = (NodeId, Bytes);
+
+/// The receiving ends a group's threads read: one queue per module.
+pub struct InboundQueues {
+    consensus: mpsc::Receiver<Inbound>,
+    sync: mpsc::Receiver<Inbound>,
+    gossip: mpsc::Receiver<Inbound>,
+}
+
+/// Where a node's links put what arrives for one group: the network's forwarders, or the
+/// in-memory [`hub::Hub`]. Cheap to clone.
+#[derive(Clone)]
+pub struct InboundSender {
+    consensus: mpsc::SyncSender<Inbound>,
+    sync: mpsc::SyncSender<Inbound>,
+    gossip: mpsc::SyncSender<Inbound>,
+}
+
+/// What became of a message handed to [`InboundSender::deliver`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivered {
+    Queued,
+    /// The module's queue is full: the message is dropped (peers resend what matters).
+    Full,
+    /// The group stopped, or the module is not one a group listens on.
+    Closed,
+}
+
+impl InboundSender {
+    /// Queues `payload` from `from` for the group's thread of `module`; never blocks.
+    pub fn deliver(&self, from: NodeId, module: Module, payload: Bytes) -> Delivered {
+        let queue = match module {
+            Module::Consensus => &self.consensus,
+            Module::Sync => &self.sync,
+            Module::TxGossip => &self.gossip,
+            #[allow(unreachable_patterns)]
+            _ => return Delivered::Closed,
+        };
+        match queue.try_send((from, payload)) {
+            Ok(()) => Delivered::Queued,
+            Err(mpsc::TrySendError::Full(_)) => Delivered::Full,
+            Err(mpsc::TrySendError::Disconnected(_)) => Delivered::Closed,
+        }
+    }
+}
+
+/// A group's inbound queues, [`INBOUND_QUEUE`] messages each.
+pub fn inbound_queues() -> (InboundSender, InboundQueues) {
+    let (consensus_tx, consensus) = mpsc::sync_channel(INBOUND_QUEUE);
+    let (sync_tx, sync) = mpsc::sync_channel(INBOUND_QUEUE);
+    let (gossip_tx, gossip) = mpsc::sync_channel(INBOUND_QUEUE);
+    (
+        InboundSender { consensus: consensus_tx, sync: sync_tx, gossip: gossip_tx },
+        InboundQueues { consensus, sync, gossip },
+    )
 }
 
 /// A group running among several nodes. Stop with [`Consortium::stop`].
@@ -93,77 +148,85 @@ impl Consortium {
         store: Arc<dyn KvStore>,
         options: Options,
     ) -> Result<Consortium, StartError> {
-        store.ensure_namespace(CONSENSUS_NAMESPACE)?;
-        // Votes are signed with the key the group was opened with.
-        let key = group.node_key().clone();
-        let stop = Arc::new(AtomicBool::new(false));
-        let id = group.id().to_string();
-        let mut forwarders = Vec::new();
-        let mut threads = Vec::new();
-
         let Some(network) = network else {
-            // Alone: nothing arrives from peers, so the driver's inbound channel stays empty
+            // Alone: nothing arrives from peers, so the driver's inbound queue stays empty
             // (its sender is kept open for as long as the driver runs).
-            let (events_tx, consensus_rx) = mpsc::sync_channel(1);
-            let driver =
-                driver::Driver::new(Arc::clone(&group), Arc::new(NoPeers), store, key, options);
-            let s = Arc::clone(&stop);
-            threads.push(std::thread::Builder::new().name(format!("pbft-{id}")).spawn(
-                move || {
-                    let _open = events_tx;
-                    driver.run(consensus_rx, s)
-                },
-            )?);
-            return Ok(Consortium { stop, threads, forwarders });
+            let (open, queues) = inbound_queues();
+            let links = Arc::new(NoPeers);
+            let (stop, driver) =
+                Consortium::start_driver(group, links, queues.consensus, open, store, options)?;
+            return Ok(Consortium { stop, threads: vec![driver], forwarders: Vec::new() });
         };
-        group.pool().enable_gossip();
-        let links: Arc<dyn PeerSender> = Arc::new(network.clone());
+        let (sender, queues) = inbound_queues();
+        let forwarders = [Module::Consensus, Module::Sync, Module::TxGossip]
+            .into_iter()
+            .map(|module| forward(&network, group.id(), module, sender.clone()))
+            .collect();
+        let mut started =
+            Consortium::start_linked(group, Arc::new(network), queues, store, options)?;
+        started.forwarders = forwarders;
+        Ok(started)
+    }
 
-        let (consensus_tx, consensus_rx) = mpsc::sync_channel(INBOUND_QUEUE);
-        forwarders.push(forward(
-            &network,
-            &id,
-            Module::Consensus,
-            consensus_tx,
-            |from, payload| Event::Consensus { from, payload },
-        ));
-        let driver = driver::Driver::new(
+    /// Starts the driver, sync and gossip threads of `group` over any links: `links` sends
+    /// to peers and `queues` receives from them (see [`inbound_queues`]). The real node
+    /// passes its [`Network`]; the in-process harness a [`hub::Hub`] link.
+    pub fn start_linked(
+        group: Arc<Group>,
+        links: Arc<dyn PeerSender>,
+        queues: InboundQueues,
+        store: Arc<dyn KvStore>,
+        options: Options,
+    ) -> Result<Consortium, StartError> {
+        group.pool().enable_gossip();
+        let InboundQueues { consensus, sync, gossip: gossip_rx } = queues;
+        let (stop, driver) = Consortium::start_driver(
             Arc::clone(&group),
             Arc::clone(&links),
-            Arc::clone(&store),
-            key,
+            consensus,
+            (),
+            store,
             options,
-        );
-        let s = Arc::clone(&stop);
-        threads.push(
-            std::thread::Builder::new()
-                .name(format!("pbft-{id}"))
-                .spawn(move || driver.run(consensus_rx, s))?,
-        );
-
-        let (sync_tx, sync_rx) = mpsc::sync_channel(INBOUND_QUEUE);
-        forwarders
-            .push(forward(&network, &id, Module::Sync, sync_tx, |from, payload| (from, payload)));
+        )?;
+        let id = group.id().to_string();
+        let mut threads = vec![driver];
         let syncer = sync::Sync::new(Arc::clone(&group), Arc::clone(&links));
         let s = Arc::clone(&stop);
         threads.push(
             std::thread::Builder::new()
                 .name(format!("sync-{id}"))
-                .spawn(move || syncer.run(sync_rx, s))?,
+                .spawn(move || syncer.run(sync, s))?,
         );
-
-        let (gossip_tx, gossip_rx) = mpsc::sync_channel(INBOUND_QUEUE);
-        forwarders.push(forward(&network, &id, Module::TxGossip, gossip_tx, |from, payload| {
-            (from, payload)
-        }));
         let s = Arc::clone(&stop);
-        let g = Arc::clone(&group);
         threads.push(
             std::thread::Builder::new()
                 .name(format!("gossip-{id}"))
-                .spawn(move || gossip(g, links, gossip_rx, s))?,
+                .spawn(move || gossip(group, links, gossip_rx, s))?,
         );
-        Ok(Consortium { stop, threads, forwarders })
+        Ok(Consortium { stop, threads, forwarders: Vec::new() })
+    }
+
+    /// The PBFT driver's thread; `keep` is held by it for as long as it runs.
+    fn start_driver<K: Send + 'static>(
+        group: Arc<Group>,
+        links: Arc<dyn PeerSender>,
+        consensus: mpsc::Receiver<Inbound>,
+        keep: K,
+        store: Arc<dyn KvStore>,
+        options: Options,
+    ) -> Result<(Arc<AtomicBool>, JoinHandle<()>), StartError> {
+        store.ensure_namespace(CONSENSUS_NAMESPACE)?;
+        // Votes are signed with the key the group was opened with.
+        let key = group.node_key().clone();
+        let stop = Arc::new(AtomicBool::new(false));
+        let name = format!("pbft-{}", group.id());
+        let driver = driver::Driver::new(group, links, store, key, options);
+        let s = Arc::clone(&stop);
+        let thread = std::thread::Builder::new().name(name).spawn(move || {
+            let _keep = keep;
+            driver.run(consensus, s)
+        })?;
+        Ok((stop, thread))
     }
 
     /// Stops the threads; a block being committed finishes first.
@@ -231,29 +294,28 @@ impl Members {
     }
 }
 
-/// Moves one (group, module) inbound queue of the network onto a thread's channel.
-fn forward<T: Send + 'static>(
+/// Moves one (group, module) inbound queue of the network onto the group's thread.
+fn forward(
     network: &Network,
     group: &str,
     module: Module,
-    to: mpsc::SyncSender<T>,
-    wrap: fn(NodeId, Bytes) -> T,
+    to: InboundSender,
 ) -> tokio::task::JoinHandle<()> {
     let mut inbound = network.register(group, module);
     tokio::spawn(async move {
         let mut dropped = 0u64;
         while let Some(m) = inbound.recv().await {
-            match to.try_send(wrap(m.from, Bytes::from(m.payload))) {
-                Ok(()) => {}
+            match to.deliver(m.from, module, Bytes::from(m.payload)) {
+                Delivered::Queued => {}
                 // A busy thread sheds load (peers resend what matters) rather than queue
                 // without bound.
-                Err(mpsc::TrySendError::Full(_)) => {
+                Delivered::Full => {
                     dropped += 1;
                     if dropped.is_power_of_two() {
                         tracing::warn!(?module, dropped, "inbound queue full: dropping messages");
                     }
                 }
-                Err(mpsc::TrySendError::Disconnected(_)) => break,
+                Delivered::Closed => break,
             }
         }
     })
@@ -264,7 +326,7 @@ fn forward<T: Send + 'static>(
 fn gossip(
     group: Arc<Group>,
     network: Arc<dyn PeerSender>,
-    inbound: mpsc::Receiver<(NodeId, Bytes)>,
+    inbound: mpsc::Receiver<Inbound>,
     stop: Arc<AtomicBool>,
 ) {
     let mut last_regossip = std::time::Instant::now();

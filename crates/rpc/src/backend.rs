@@ -13,7 +13,7 @@ use aurum_primitives::state::{
     self, AccountInfo, ConsensusNodeList, StateReader, SystemConfigEntry,
 };
 use aurum_primitives::{Block, CommitCertificate, Header, Receipt, Transaction, VerifiedTx};
-use aurum_txpool::AdmitError;
+use aurum_txpool::{AdmitError, RawFormat};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
@@ -64,8 +64,8 @@ pub trait StateAt {
 /// Admission of client txs into the pool.
 pub trait TxSubmit {
     fn submit(&self, tx: Transaction) -> Result<B256, AdmitError>;
-    /// A tx in its wire encoding (`Transaction::encode`).
-    fn submit_bytes(&self, raw: &[u8]) -> Result<B256, AdmitError>;
+    /// A client's raw tx: size checked, decoded as `format` says, admitted.
+    fn submit_raw(&self, raw: &[u8], format: RawFormat) -> Result<B256, AdmitError>;
     /// Warms read caches before admitting many txs at once.
     fn prefetch(&self, txs: &[Transaction]);
     /// Txs admitted and the time spent admitting them, since start.
@@ -227,8 +227,8 @@ impl TxSubmit for Group {
     fn submit(&self, tx: Transaction) -> Result<B256, AdmitError> {
         self.pool().submit(tx)
     }
-    fn submit_bytes(&self, raw: &[u8]) -> Result<B256, AdmitError> {
-        self.pool().submit_bytes(raw)
+    fn submit_raw(&self, raw: &[u8], format: RawFormat) -> Result<B256, AdmitError> {
+        self.pool().submit_raw(raw, format)
     }
     fn prefetch(&self, txs: &[Transaction]) {
         self.pool().prefetch(txs.iter());

@@ -8,9 +8,8 @@ use crate::eth::tx::{placement, refused};
 use crate::jsonrpc::{Params, RpcError, RpcResult, hex_bytes};
 use alloy_primitives::{Address, B256, Bytes};
 use aurum_primitives::state::NodeRole;
-use aurum_primitives::{EthTx, Transaction};
 use aurum_rpc_api as api;
-use aurum_txpool::AdmitError;
+use aurum_txpool::RawFormat;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::HashSet;
@@ -132,16 +131,9 @@ fn group_node_info(g: &dyn Backend) -> RpcResult {
 
 fn send(g: &dyn Backend, p: &Params) -> RpcResult {
     let raw: Bytes = p.req(1, "tx")?;
-    // A raw legacy Ethereum tx (an RLP list, first byte >= 0xc0) is taken as is; typed
-    // envelopes need eth_sendRawTransaction or the 0x02 tag, since their type bytes
-    // 0x01/0x02 are our format tags.
-    let hash = if raw.first().is_some_and(|b| *b >= 0xc0) {
-        let tx = EthTx::decode(&raw).map_err(|e| refused(AdmitError::Decode(e)))?;
-        g.submit(Transaction::Ethereum(tx)).map_err(refused)?
-    } else {
-        g.submit_bytes(&raw).map_err(refused)?
-    };
-    Ok(json!(hash))
+    // Our encoding, or a legacy Ethereum tx as is (typed envelopes need
+    // eth_sendRawTransaction or the 0x02 tag).
+    Ok(json!(g.submit_raw(&raw, RawFormat::Wire).map_err(refused)?))
 }
 
 fn call(ctx: &Ctx, g: &GroupRef, req: &mut Req, p: &Params) -> RpcResult {

@@ -18,7 +18,7 @@ use aurum_crypto::CryptoSuite;
 use aurum_ledger::{Ledger, Replay};
 use aurum_primitives::state::{AccountInfo, StateReader, account_key};
 use aurum_primitives::transaction::{BLOCK_LIMIT_WINDOW, MAX_TX_BYTES};
-use aurum_primitives::{DecodeError, Transaction, TxError, VerifiedTx};
+use aurum_primitives::{DecodeError, EthTx, Transaction, TxError, VerifiedTx};
 use parking_lot::{Condvar, Mutex};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -38,6 +38,15 @@ pub const DEFAULT_CAPACITY_BYTES: usize = 256 << 20;
 pub const DEFAULT_SENDER_QUOTA: usize = 5_000;
 /// Bytes of txs one sender may hold unless configured (5% of the default byte capacity).
 pub const DEFAULT_SENDER_QUOTA_BYTES: usize = DEFAULT_CAPACITY_BYTES / 20;
+
+/// How a client's raw tx bytes are read ([`TxPool::submit_raw`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RawFormat {
+    /// The wire encoding (`Transaction::encode`), or a legacy Ethereum tx as it is.
+    Wire,
+    /// An Ethereum envelope as `eth_sendRawTransaction` takes it: legacy or typed.
+    Ethereum,
+}
 
 /// Why a transaction was refused. The RPC layer reports `reason()` and the message.
 #[derive(Debug, thiserror::Error)]
@@ -269,13 +278,34 @@ impl TxPool {
         self.eth_chain_id.load(Ordering::Relaxed)
     }
 
-    /// Decodes, verifies and admits one encoded tx; returns its hash.
+    /// Decodes, verifies and admits one encoded tx (`Transaction::encode`); its hash.
     pub fn submit_bytes(&self, bytes: &[u8]) -> Result<B256, AdmitError> {
+        self.submit_raw(bytes, RawFormat::Wire)
+    }
+
+    /// The one way a client's raw bytes become a pool tx, whichever endpoint they came
+    /// through: size first (before any decoding), then an exact decode, then admission.
+    pub fn submit_raw(&self, bytes: &[u8], format: RawFormat) -> Result<B256, AdmitError> {
         if bytes.len() > MAX_TX_BYTES {
             return Err(AdmitError::TooLarge { size: bytes.len(), max: MAX_TX_BYTES });
         }
-        // Decoding is exact, so `bytes` is the tx's encoding: no need to encode it again.
-        self.timed_admit(Transaction::decode(bytes)?, bytes.len(), &Origin::Client)
+        let envelope = match format {
+            RawFormat::Ethereum => true,
+            // A legacy Ethereum tx is an RLP list (first byte >= 0xc0); typed envelopes'
+            // type bytes 0x01/0x02 are our own format tags, so they need `Ethereum`.
+            RawFormat::Wire => bytes.first().is_some_and(|b| *b >= 0xc0),
+        };
+        // Decoding is exact, so the tx's encoding is `bytes` (an envelope gets our one-byte
+        // tag in front): no need to encode it again to know its size.
+        let (tx, size) = if envelope {
+            (Transaction::Ethereum(EthTx::decode(bytes)?), bytes.len() + 1)
+        } else {
+            (Transaction::decode(bytes)?, bytes.len())
+        };
+        if size > MAX_TX_BYTES {
+            return Err(AdmitError::TooLarge { size, max: MAX_TX_BYTES });
+        }
+        self.timed_admit(tx, size, &Origin::Client)
     }
 
     /// Verifies and admits a decoded tx; returns its hash.

@@ -7,9 +7,9 @@ use crate::convert::{self, Placement};
 use crate::jsonrpc::{Params, RpcError, RpcResult, TX_REFUSED};
 use alloy_primitives::{B256, Bytes};
 use aurum_ledger::StoredTx;
-use aurum_primitives::{EthTx, Transaction, VerifiedTx};
+use aurum_primitives::VerifiedTx;
 use aurum_rpc_api as api;
-use aurum_txpool::AdmitError;
+use aurum_txpool::{AdmitError, RawFormat};
 use serde_json::{Value, json};
 
 /// Serves `method` if it is a transaction method.
@@ -37,14 +37,7 @@ fn by_hash(g: &dyn Backend, p: &Params) -> RpcResult {
 
 fn send_raw(g: &dyn Backend, p: &Params) -> RpcResult {
     let raw: Bytes = p.req(0, "data")?;
-    if raw.len() > aurum_primitives::transaction::MAX_TX_BYTES {
-        return Err(refused(AdmitError::TooLarge {
-            size: raw.len(),
-            max: aurum_primitives::transaction::MAX_TX_BYTES,
-        }));
-    }
-    let tx = EthTx::decode(&raw).map_err(|e| refused(AdmitError::Decode(e)))?;
-    Ok(json!(g.submit(Transaction::Ethereum(tx)).map_err(refused)?))
+    Ok(json!(g.submit_raw(&raw, RawFormat::Ethereum).map_err(refused)?))
 }
 
 fn eth_receipt(g: &dyn Backend, hash: &B256) -> RpcResult {
