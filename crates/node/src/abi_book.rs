@@ -164,21 +164,20 @@ fn event(e: &Event, log: &alloy_primitives::Log) -> Option<Value> {
 /// `Error(string)`, `Panic(uint256)` or a custom error of the ABI, in words.
 fn revert_reason(abi: Option<&JsonAbi>, output: &[u8]) -> Option<String> {
     let (selector, data) = (output.get(..4)?, &output[4..]);
-    if selector == [0x08, 0xc3, 0x79, 0xa0] {
-        if let Ok(DynSolValue::String(s)) = alloy_dyn_abi::DynSolType::String.abi_decode(data) {
-            return Some(s);
-        }
+    if selector == [0x08, 0xc3, 0x79, 0xa0]
+        && let Ok(DynSolValue::String(s)) = alloy_dyn_abi::DynSolType::String.abi_decode(data)
+    {
+        return Some(s);
     }
-    if selector == [0x4e, 0x48, 0x7b, 0x71] {
-        if let Ok(DynSolValue::Uint(code, _)) =
+    if selector == [0x4e, 0x48, 0x7b, 0x71]
+        && let Ok(DynSolValue::Uint(code, _)) =
             alloy_dyn_abi::DynSolType::Uint(256).abi_decode(data)
-        {
-            return Some(format!("panic 0x{code:x}"));
-        }
+    {
+        return Some(format!("panic 0x{code:x}"));
     }
     let error = abi?.errors().find(|e| e.selector().as_slice() == selector)?;
     let values = error.abi_decode_input(data).ok()?;
-    let args: Vec<String> = values.iter().map(|v| text(v)).collect();
+    let args: Vec<String> = values.iter().map(text).collect();
     Some(format!("{}({})", error.name, args.join(", ")))
 }
 
