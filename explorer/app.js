@@ -210,7 +210,7 @@ async function addressPage(address) {
     <td class="mono">${l.topics.length > 3 ? "id " + BigInt(l.topics[3]).toString() : BigInt(l.data === "0x" ? 0 : l.data).toString()}</td></tr>`).join("");
   show(`<h1>${isContract ? "Contract" : "Account"} <span class="mono">${esc(address)}</span></h1>${kv([
     ["Code", isContract ? `${(code.length - 2) / 2} bytes` : "none (an account)"],
-    ["ABI", abi ? `registered (code hash <span class="mono">${esc(short(abi.codeHash))}</span>): ${abi.abi.filter(x => x.type === "function").map(x => esc(x.name)).join(", ")}` : `<span class="muted">not registered</span>`],
+    ["ABI", abi ? `${abi.codeHash ? `registered (code hash <span class="mono">${esc(short(abi.codeHash))}</span>)` : "built in (a precompile)"}: ${abi.abi.filter(x => x.type === "function").map(x => esc(x.name)).join(", ")}` : `<span class="muted">not registered</span>`],
   ])}<h2>Token transfers (ERC-20 / ERC-721, last 1000 blocks)</h2>
   <table class="list"><tr><th>Block</th><th>Tx</th><th>Token</th><th>From</th><th>To</th><th>Amount</th></tr>${rows}</table>`);
 }

@@ -83,6 +83,13 @@ fn explorer_shows_height_decoded_transfer_events_and_finds_a_tx() {
             .await
             .unwrap();
         assert!(registered["codeHash"].as_str().is_some_and(|h| h.len() == 66), "{registered}");
+        // The platform's precompiles are known without registration.
+        let consensus: serde_json::Value = client
+            .request("getAbi", json!(["group0", "0x0000000000000000000000000000000000001003"]))
+            .await
+            .unwrap();
+        assert!(consensus["codeHash"].is_null(), "{consensus}");
+        assert!(consensus["abi"].to_string().contains("addSealer"), "{consensus}");
 
         let ok =
             client.send_transaction(&key, TxRequest::call(token, input.clone())).await.unwrap();

@@ -47,12 +47,20 @@ impl AbiBook {
         Ok((!code.is_empty()).then(|| keccak256(&code)))
     }
 
-    fn abi_of(&self, g: &GroupRef, address: &Address) -> RpcResult<Option<(B256, JsonAbi)>> {
-        let Some(hash) = Self::code_hash(g, address)? else { return Ok(None) };
-        let Some(bytes) = self.store.get(ABI_NAMESPACE, hash.as_slice()).map_err(backend)? else {
-            return Ok(None);
-        };
-        Ok(serde_json::from_slice(&bytes).ok().map(|abi| (hash, abi)))
+    /// The ABI registered for the code at `address` (with its code hash), or the platform's
+    /// own for a precompile (no code hash).
+    fn abi_of(
+        &self,
+        g: &GroupRef,
+        address: &Address,
+    ) -> RpcResult<Option<(Option<B256>, JsonAbi)>> {
+        if let Some(hash) = Self::code_hash(g, address)?
+            && let Some(bytes) = self.store.get(ABI_NAMESPACE, hash.as_slice()).map_err(backend)?
+            && let Ok(abi) = serde_json::from_slice(&bytes)
+        {
+            return Ok(Some((Some(hash), abi)));
+        }
+        Ok(precompile_abi(address).map(|abi| (None, abi)))
     }
 
     fn register(&self, g: &GroupRef, p: &Params) -> RpcResult {
@@ -130,6 +138,27 @@ impl aurum_rpc::Extension for AbiBook {
             _ => return None,
         })
     }
+}
+
+/// The precompiles whose interfaces the explorer knows without registration (REFERENCE.md
+/// addresses; the ABIs are this repository's `contracts/artifacts`).
+const PRECOMPILES: &[(u16, &str)] = &[
+    (0x1000, include_str!("../../../contracts/artifacts/ISystemConfig.json")),
+    (0x1002, include_str!("../../../contracts/artifacts/ITableManager.json")),
+    (0x1003, include_str!("../../../contracts/artifacts/IConsensus.json")),
+    (0x1006, include_str!("../../../contracts/artifacts/IParallelConfig.json")),
+    (0x100a, include_str!("../../../contracts/artifacts/ICrypto.json")),
+];
+
+fn precompile_abi(address: &Address) -> Option<JsonAbi> {
+    let (high, low) = address.as_slice().split_at(18);
+    if high.iter().any(|b| *b != 0) {
+        return None;
+    }
+    let n = u16::from_be_bytes([low[0], low[1]]);
+    let (_, artifact) = PRECOMPILES.iter().find(|(a, _)| *a == n)?;
+    let artifact: Value = serde_json::from_str(artifact).ok()?;
+    serde_json::from_value(artifact.get("abi")?.clone()).ok()
 }
 
 /// `{name, signature, args: [{name, type, value}]}` of the function the input calls.
