@@ -55,6 +55,29 @@ pub struct BenchArgs {
     /// One JSON object on stdout instead of text (progress still goes to stderr).
     #[arg(long)]
     json: bool,
+    /// While measuring, scrape every node's `/metrics` this often in ms, as Prometheus
+    /// would (0: no scraper); compare runs with and without to see what metrics cost.
+    #[arg(long, default_value_t = 0)]
+    scrape_ms: u64,
+}
+
+/// Scrapes `/metrics` of every URL each `every` until `running` turns false; returns
+/// (scrapes, bytes of the last one).
+async fn scrape(urls: Vec<String>, every: Duration, running: Arc<AtomicBool>) -> (usize, usize) {
+    let http = reqwest::Client::new();
+    let (mut scrapes, mut bytes) = (0, 0);
+    while running.load(Ordering::Relaxed) {
+        for url in &urls {
+            if let Ok(r) = http.get(format!("{}/metrics", url.trim_end_matches('/'))).send().await
+                && let Ok(text) = r.text().await
+            {
+                scrapes += 1;
+                bytes = text.len();
+            }
+        }
+        tokio::time::sleep(every).await;
+    }
+    (scrapes, bytes)
 }
 
 const DAG_TRANSFER: &str = "0x000000000000000000000000000000000000100c";
@@ -423,6 +446,10 @@ async fn bench(args: BenchArgs) -> anyhow::Result<()> {
             }
         })
     };
+    let scraper = (args.scrape_ms > 0).then(|| {
+        let every = Duration::from_millis(args.scrape_ms);
+        tokio::spawn(scrape(args.rpc.clone(), every, Arc::clone(&watching)))
+    });
     let t0 = Instant::now();
     let sent = sender.send(raws, Arc::clone(&progress)).await?;
     let sent_in = t0.elapsed();
@@ -449,6 +476,10 @@ async fn bench(args: BenchArgs) -> anyhow::Result<()> {
     tokio::time::sleep(Duration::from_millis(50)).await;
     watching.store(false, Ordering::Relaxed);
     watcher.await??;
+    let scraped = match scraper {
+        Some(s) => Some(s.await?),
+        None => None,
+    };
 
     // Latency, and committed TPS by the blocks' own clocks.
     let blocks = blocks.lock().await;
@@ -522,6 +553,7 @@ async fn bench(args: BenchArgs) -> anyhow::Result<()> {
             "refused": sent.refused, "refusal_reasons": sent.reasons, "failed_receipts": failed,
             "blocks": n_blocks, "txs_per_block": if n_blocks > 0.0 { (txs / n_blocks).round() } else { 0.0 },
             "node_ms": {"admission": admit_ms, "execution": exec_ms, "commit": commit_ms},
+            "scrapes": scraped.map(|(n, _)| n), "scrape_ms": args.scrape_ms,
         });
         println!("{report}");
     } else {
@@ -577,6 +609,12 @@ async fn bench(args: BenchArgs) -> anyhow::Result<()> {
             commit_ms,
             commit_ms * 1e3 / txs.max(1.0),
         );
+        if let Some((n, bytes)) = scraped {
+            println!(
+                "scraped /metrics {n} times while measuring (every {} ms, {bytes} bytes each)",
+                args.scrape_ms
+            );
+        }
     }
     if !check_ok {
         bail!(

@@ -179,12 +179,22 @@ pub fn build_chain(args: &ChainArgs) -> anyhow::Result<PathBuf> {
             // A lone sealer needs no network.
             None => Default::default(),
         };
-        let mut config = node_config(args, &args.ip, port(args.rpc_port, k)?, p2p, sections);
+        let rpc_port = port(args.rpc_port, k)?;
+        let mut config = node_config(args, &args.ip, rpc_port, p2p, sections);
+        // A port chosen at start (0) is known only then: see nodeK/ready.json.
+        if rpc_port != 0 {
+            crate::monitoring::write_target(
+                dir,
+                &format!("node{k}"),
+                &format!("{}:{rpc_port}", args.ip),
+            )?;
+        }
         if let Some(url) = &args.storage {
             config.storage = postgres_storage(url, k)?;
         }
         std::fs::write(node_dir.join("config.toml"), config.to_toml())?;
     }
+    crate::monitoring::write_config(dir, &args.chain_id)?;
     // Written last: the first group's genesis.json means the directory is complete.
     for (file, json, _) in group_files.iter().rev() {
         std::fs::write(dir.join(file), json)?;
@@ -282,6 +292,7 @@ fn node_config(
             ..Default::default()
         },
         storage: Default::default(),
+        metrics: Default::default(),
         groups,
     }
 }

@@ -5,6 +5,7 @@ mod bench;
 mod bench_exec;
 mod chain;
 mod console;
+mod monitoring;
 mod storage_cmd;
 mod workload;
 

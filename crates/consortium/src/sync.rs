@@ -37,11 +37,13 @@ pub(crate) struct Sync {
     asked: Option<(NodeId, Instant)>,
     /// Peers whose blocks failed verification, ignored until then.
     distrusted: HashMap<NodeId, Instant>,
+    metrics: aurum_metrics::sync::Sync,
 }
 
 impl Sync {
     pub(crate) fn new(group: Arc<Group>, network: Arc<dyn PeerSender>) -> Self {
         Sync {
+            metrics: aurum_metrics::sync::Sync::new(group.id()),
             members: Members::new(Arc::clone(&group)),
             group,
             network,
@@ -144,9 +146,11 @@ impl Sync {
             };
             match result {
                 Ok(number) => {
+                    self.metrics.applied();
                     tracing::debug!(group = self.group.id(), number, peer = %from, "synced block")
                 }
                 Err(e) => {
+                    self.metrics.refused();
                     tracing::warn!(group = self.group.id(), peer = %from, error = %e, "refused a block from a peer");
                     self.distrusted.insert(from, Instant::now());
                     return;
@@ -166,6 +170,7 @@ impl Sync {
         }
         self.distrusted.retain(|_, at| at.elapsed() < Duration::from_secs(30));
         let mine = self.head();
+        self.metrics.heads(mine, self.peers.values().copied().max().unwrap_or(mine));
         if self.peers.values().any(|h| *h > mine) {
             self.behind_since.get_or_insert_with(Instant::now);
         } else {

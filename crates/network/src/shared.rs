@@ -147,6 +147,7 @@ impl Inner {
     /// Records and logs that we refused a peer: `refused peer <addr>: <reason>`.
     pub fn refused(&self, addr: SocketAddr, reason: &str) {
         self.counters.refused.fetch_add(1, Relaxed);
+        aurum_metrics::net::refused(reason);
         let line = format!("refused peer {addr}: {reason}");
         {
             let mut kept = self.refusals.lock();
@@ -295,10 +296,12 @@ impl Inner {
             debug!("no handler for group {:?} module {module:?}; dropping frame", msg.group);
             return;
         };
+        let len = msg.payload.len();
         match tx.try_send(Inbound { from, payload: msg.payload }) {
-            Ok(()) => {}
+            Ok(()) => aurum_metrics::net::received(metric_lane(module), len),
             Err(mpsc::error::TrySendError::Full(_)) => {
                 self.counters.dropped_inbound.fetch_add(1, Relaxed);
+                aurum_metrics::net::dropped(false);
             }
             Err(mpsc::error::TrySendError::Closed(_)) => {
                 self.counters.unrouted.fetch_add(1, Relaxed);
@@ -331,13 +334,16 @@ impl Inner {
     /// Queues a frame body on its lane of `conn`; `false` (counted) if there is no room.
     pub fn queue(&self, conn: &PeerConn, group: &str, module: Module, body: Bytes) -> bool {
         let lane = if module == Module::Consensus { Lane::Consensus } else { Lane::Bulk };
+        let len = body.len();
         match conn.queue.push(lane, group, body) {
             Ok(held) => {
                 self.counters.max_queued_bytes.fetch_max(held as u64, Relaxed);
+                aurum_metrics::net::sent(metric_lane(module), len);
                 true
             }
             Err(Refused::LaneFull | Refused::GroupShare) => {
                 self.counters.dropped_outbound.fetch_add(1, Relaxed);
+                aurum_metrics::net::dropped(true);
                 false
             }
             Err(Refused::Closed) => false,
@@ -356,5 +362,13 @@ impl Inner {
             timeouts: c.timeouts.load(Relaxed),
             max_queued_bytes: c.max_queued_bytes.load(Relaxed),
         }
+    }
+}
+
+/// The lane of a module's frames, as the metrics name it.
+fn metric_lane(module: Module) -> aurum_metrics::net::Lane {
+    match module {
+        Module::Consensus => aurum_metrics::net::Lane::Consensus,
+        _ => aurum_metrics::net::Lane::Bulk,
     }
 }

@@ -164,6 +164,19 @@ impl GroupHost {
         }
     }
 
+    /// Groups that should run (status running) but do not.
+    pub fn not_running(&self) -> Vec<String> {
+        // The order resume() takes them in.
+        let state = self.state.lock();
+        let running = self.running.lock();
+        state
+            .groups
+            .iter()
+            .filter(|(id, e)| e.status == Status::Running && !running.contains_key(*id))
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+
     pub fn running_groups(&self) -> Vec<Arc<Group>> {
         self.running.lock().values().map(|r| Arc::clone(&r.group)).collect()
     }

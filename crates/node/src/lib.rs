@@ -16,7 +16,11 @@ use aurum_group::{Group, GroupOptions};
 use aurum_ledger::Genesis;
 use aurum_network::{Network, NetworkConfig, NodeId, TlsFiles};
 use aurum_rpc::{Limits, Rpc};
+mod abi_book;
+mod explorer;
 mod host;
+mod metered;
+mod observe;
 mod storage;
 pub use host::{GroupHost, Status as GroupStatus};
 use serde::{Deserialize, Serialize};
@@ -71,6 +75,8 @@ pub struct NodeConfig {
     pub consensus: ConsensusSection,
     #[serde(default)]
     pub storage: StorageSection,
+    #[serde(default)]
+    pub metrics: MetricsSection,
     #[serde(rename = "group")]
     pub groups: Vec<GroupSection>,
 }
@@ -408,6 +414,29 @@ pub enum StorageBackend {
     Postgres,
 }
 
+/// `[metrics]`: `/metrics`, `/readyz` (docs/metrics.md).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSection {
+    /// Record metrics and serve `/metrics` on the RPC port (off: every recording call is a
+    /// no-op and `/metrics` answers 404).
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// `/readyz` fails while a group is more blocks than this behind its peers.
+    #[serde(default = "default_max_blocks_behind")]
+    pub max_blocks_behind: u64,
+}
+
+impl Default for MetricsSection {
+    fn default() -> Self {
+        MetricsSection { enabled: true, max_blocks_behind: default_max_blocks_behind() }
+    }
+}
+
+fn default_max_blocks_behind() -> u64 {
+    10
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GroupSection {
@@ -480,6 +509,8 @@ impl Node {
     /// next to the config file. Call from within a tokio runtime.
     pub async fn start(config_path: &Path) -> Result<Node> {
         let config = NodeConfig::load(config_path)?;
+        // Before any metric handle is made (a handle made earlier records nothing).
+        let metrics_on = config.metrics.enabled && aurum_metrics::install();
         let dir = config_path.parent().unwrap_or(Path::new(".")).to_path_buf();
         let ready_file = dir.join("ready.json");
 
@@ -520,6 +551,14 @@ impl Node {
 
         let data_dir = dir.join(&config.node.data_dir);
         let (store, local_lock) = open_store(&config.storage, &data_dir, config_path)?;
+        let storage_metrics =
+            Arc::new(aurum_metrics::storage::Storage::new(match config.storage.backend {
+                StorageBackend::Rocksdb => "rocksdb",
+                StorageBackend::Postgres => "postgres",
+            }));
+        let store = metered::MeteredStore::wrap(store, Arc::clone(&storage_metrics));
+        let abi_book: Arc<dyn aurum_rpc::Extension> =
+            Arc::new(abi_book::AbiBook::open(Arc::clone(&store))?);
         // The storage lock is ours, so no other node serves from here: a ready file now is a
         // stale one from a killed run and must not be mistaken for this run's.
         let _ = std::fs::remove_file(&ready_file);
@@ -582,7 +621,8 @@ impl Node {
             .map_err(|source| NodeError::Bind { addr: config.rpc.listen.clone(), source })?;
         let limits = config.rpc.limits();
         let service = |admin: bool| {
-            let mut rpc = Rpc::shared(host.groups.clone(), default_group.clone(), limits.clone());
+            let mut rpc = Rpc::shared(host.groups.clone(), default_group.clone(), limits.clone())
+                .with_extension(Arc::clone(&abi_book));
             if let Some(net) = &network {
                 rpc = rpc.with_peers(Arc::new(NetworkPeers(net.clone())));
             }
@@ -609,9 +649,23 @@ impl Node {
             )));
         }
         let (stop_tx, stop_rx) = oneshot::channel();
-        let rpc_task = tokio::spawn(aurum_rpc::serve(listener, rpc, async move {
-            let _ = stop_rx.await;
-        }));
+        let observe = observe::Observe {
+            host: Arc::clone(&host),
+            network: network.clone(),
+            store: Arc::clone(&store),
+            storage: storage_metrics,
+            data_dir: data_dir.clone(),
+            max_blocks_behind: config.metrics.max_blocks_behind,
+            metrics_on,
+            seen: Default::default(),
+        };
+        let app = aurum_rpc::router(Arc::clone(&rpc)).merge(observe::router(Arc::new(observe)));
+        let rpc_task = tokio::spawn(async move {
+            aurum_rpc::serve_router(listener, app, &rpc, async move {
+                let _ = stop_rx.await;
+            })
+            .await
+        });
 
         let g0 = groups.iter().find(|g| g.id() == default_group);
         let web3_chain_id = match g0 {

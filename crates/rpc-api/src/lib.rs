@@ -68,6 +68,11 @@ catalogue! {
     GET_OBSERVER_LIST = "getObserverList", Group, [];
     GET_TRANSACTION_BY_HASH_WITH_PROOF = "getTransactionByHashWithProof", Group, ["hash"];
     GET_TRANSACTION_RECEIPT_BY_HASH_WITH_PROOF = "getTransactionReceiptByHashWithProof", Group, ["hash"];
+    /// The explorer's (served by the node, docs/metrics.md): the ABI of the code at an address.
+    REGISTER_ABI = "registerAbi", Group, ["address", "abi"];
+    GET_ABI = "getAbi", Group, ["address"];
+    /// A tx's input, events and revert reason, decoded with the registered ABIs.
+    DECODE_TRANSACTION = "decodeTransaction", Group, ["hash"];
     GENERATE_GROUP = "generateGroup", Admin, ["genesis"];
     START_GROUP = "startGroup", Admin, ["group"];
     STOP_GROUP = "stopGroup", Admin, ["group"];

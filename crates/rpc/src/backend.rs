@@ -2,7 +2,7 @@
 //! handlers see only these traits: they never open a ledger view or build a state key, so
 //! the storage layout can change under them and a test can serve RPC over any group.
 
-use crate::jsonrpc::{RpcError, RpcResult};
+use crate::jsonrpc::{Params, RpcError, RpcResult};
 use alloy_primitives::{Address, B256, Bytes, U256};
 use aurum_crypto::CryptoSuite;
 use aurum_executor::CallOutcome;
@@ -123,6 +123,12 @@ impl<T: BlockReader + TxReader + StateAt + TxSubmit + Call + GroupMeta + Send + 
 
 /// A group as RPC serves it.
 pub type GroupRef = Arc<dyn Backend>;
+
+/// Group methods of the catalogue served outside this crate (the node's explorer methods).
+pub trait Extension: Send + Sync {
+    /// Serves `method` for group `g`; `None` if it is not this extension's.
+    fn call(&self, g: &GroupRef, method: &str, p: &Params) -> Option<RpcResult>;
+}
 
 fn internal(e: impl std::fmt::Display) -> RpcError {
     RpcError::internal(e)

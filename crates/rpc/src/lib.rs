@@ -27,8 +27,8 @@ mod service;
 mod ws;
 
 pub use backend::{
-    Backend, BlockReader, Call, CallRequest, GroupAdmin, GroupMeta, GroupRef, PeerView, StateAt,
-    TxReader, TxSubmit,
+    Backend, BlockReader, Call, CallRequest, Extension, GroupAdmin, GroupMeta, GroupRef, PeerView,
+    StateAt, TxReader, TxSubmit,
 };
 pub use ctx::Req;
 pub use limits::Limits;

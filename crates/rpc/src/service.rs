@@ -25,6 +25,8 @@ pub struct Rpc {
     admin: Option<Arc<dyn GroupAdmin>>,
     default_group: String,
     pub(crate) ctx: Ctx,
+    metrics: aurum_metrics::rpc::Rpc,
+    extension: Option<Arc<dyn crate::backend::Extension>>,
 }
 
 impl Rpc {
@@ -35,12 +37,19 @@ impl Rpc {
 
     /// An RPC service over a group map others may change (groups started and stopped).
     pub fn shared(groups: GroupMap, default_group: String, limits: Limits) -> Self {
-        Rpc { groups, admin: None, default_group, ctx: Ctx::new(limits) }
+        let metrics = aurum_metrics::rpc::Rpc::new(api::METHODS.iter().map(|m| m.name));
+        Rpc { groups, admin: None, default_group, ctx: Ctx::new(limits), metrics, extension: None }
     }
 
     /// Serves the node's peers (a node without a network has none).
     pub fn with_peers(mut self, peers: Arc<dyn PeerView>) -> Self {
         self.ctx.peers = Some(peers);
+        self
+    }
+
+    /// Serves the catalogue's group methods this crate does not (see [`crate::Extension`]).
+    pub fn with_extension(mut self, extension: Arc<dyn crate::backend::Extension>) -> Self {
+        self.extension = Some(extension);
         self
     }
 
@@ -154,7 +163,9 @@ impl Rpc {
         match parse_request(value) {
             Err(resp) => Some(resp),
             Ok(r) => {
+                let started = std::time::Instant::now();
                 let result = self.dispatch(path, &r.method, &r.params, req);
+                self.metrics.served(&r.method, started, result.is_ok());
                 r.id.map(|id| response(id, result))
             }
         }
@@ -184,6 +195,9 @@ impl Rpc {
         }
         let name: String = p.req(0, "group")?;
         let g = self.group(&name)?;
+        if let Some(answer) = self.extension.as_ref().and_then(|e| e.call(&g, method, p)) {
+            return answer;
+        }
         native::dispatch(&self.ctx, &g, req, method, p)
             .unwrap_or_else(|| Err(eth::not_found(method)))
     }

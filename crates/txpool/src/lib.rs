@@ -167,6 +167,15 @@ enum Origin {
     Peer(Arc<[u8]>),
 }
 
+impl Origin {
+    fn source(&self) -> aurum_metrics::pool::Source {
+        match self {
+            Origin::Client => aurum_metrics::pool::Source::Client,
+            Origin::Peer(_) => aurum_metrics::pool::Source::Peer,
+        }
+    }
+}
+
 struct Entry {
     seq: u64,
     size: usize,
@@ -252,12 +261,14 @@ pub struct TxPool {
     admit_nanos: AtomicU64,
     /// Txs admitted from clients since the gossip task last looked (None: no gossip).
     gossip: Mutex<Option<Vec<Arc<VerifiedTx>>>>,
+    metrics: aurum_metrics::pool::Pool,
 }
 
 impl TxPool {
     pub fn new(config: PoolConfig, ledger: Arc<Ledger>, eth_chain_id: u64) -> Self {
         let suite = Arc::clone(ledger.suite());
         TxPool {
+            metrics: aurum_metrics::pool::Pool::new(&config.group_id),
             config,
             ledger,
             suite,
@@ -287,6 +298,7 @@ impl TxPool {
     /// through: size first (before any decoding), then an exact decode, then admission.
     pub fn submit_raw(&self, bytes: &[u8], format: RawFormat) -> Result<B256, AdmitError> {
         if bytes.len() > MAX_TX_BYTES {
+            self.metrics.refused(aurum_metrics::pool::Source::Client, "TooLarge");
             return Err(AdmitError::TooLarge { size: bytes.len(), max: MAX_TX_BYTES });
         }
         let envelope = match format {
@@ -312,6 +324,7 @@ impl TxPool {
     pub fn submit(&self, tx: Transaction) -> Result<B256, AdmitError> {
         let size = tx.encode().len();
         if size > MAX_TX_BYTES {
+            self.metrics.refused(aurum_metrics::pool::Source::Client, "TooLarge");
             return Err(AdmitError::TooLarge { size, max: MAX_TX_BYTES });
         }
         self.timed_admit(tx, size, &Origin::Client)
@@ -401,6 +414,7 @@ impl TxPool {
     ) -> Result<B256, AdmitError> {
         let started = std::time::Instant::now();
         let result = self.admit(tx, size, origin);
+        self.metrics.record(origin.source(), result.as_ref().err().map(AdmitError::reason));
         if result.is_ok() {
             self.admitted.fetch_add(1, Ordering::Relaxed);
             self.admit_nanos.fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
@@ -585,6 +599,11 @@ impl TxPool {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Encoded bytes of the txs in the pool.
+    pub fn bytes(&self) -> usize {
+        self.inner.lock().bytes
     }
 
     /// Txs waiting to be taken into a block.

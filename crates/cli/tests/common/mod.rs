@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod chain;
+pub mod prometheus;
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};

@@ -72,6 +72,7 @@ pub(crate) struct Driver {
     wrong_wire: std::collections::HashSet<PublicKey>,
     /// When this height's phases happened (for the per-block timing log).
     phases: Phases,
+    metrics: aurum_metrics::consensus::Consensus,
 }
 
 /// When the current height's proposal was checked, decided and executed.
@@ -98,6 +99,7 @@ impl Driver {
         options: Options,
     ) -> Self {
         Driver {
+            metrics: aurum_metrics::consensus::Consensus::new(group.id()),
             group,
             network,
             store,

@@ -125,6 +125,7 @@ impl Driver {
             }
             Output::ViewChanged { height, view } => {
                 tracing::info!(group = self.group.id(), height, view, "view change");
+                self.metrics.view_changed(view);
                 self.pending_propose = None;
                 self.give_back_taken();
                 Vec::new()
@@ -188,11 +189,20 @@ impl Driver {
                     commit_ms = ms(Some(certified), Some(Instant::now())),
                     "committed block"
                 );
+                self.metrics.committed(&aurum_metrics::consensus::Committed {
+                    txs: block.txs.len(),
+                    since: self.last_commit,
+                    marks: [p.validated, p.decided, p.executed, Some(certified)],
+                    sealers: self.instance.as_ref().map_or(0, |i| i.sealers.len()),
+                    view: self.instance.as_ref().map_or(0, |i| i.pbft.view()),
+                    signatures: certificate.signatures.len(),
+                });
             }
             Err(e) => {
                 // The state machine has moved on (and persisted so); the ledger has not.
                 // Rebuilding sees the record ahead of the ledger and follows by sync.
                 tracing::error!(group = self.group.id(), number = decision.height, error = %e, "commit failed");
+                self.metrics.commit_failed();
                 self.instance = None;
                 self.give_back_taken();
                 return;
