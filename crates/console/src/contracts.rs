@@ -609,6 +609,31 @@ mod tests {
     }
 
     #[test]
+    fn solidity_needs_a_compiler_on_path() {
+        let tmp = tempfile::tempdir().unwrap();
+        let source = tmp.path().join("Empty.sol");
+        std::fs::write(
+            &source,
+            "// SPDX-License-Identifier: MIT\npragma solidity ^0.8.0;\ncontract Empty {}\n",
+        )
+        .unwrap();
+        let c = Contracts::new(tmp.path().to_path_buf(), tmp.path().join("log"));
+        match (on_path("solc"), on_path("solcjs")) {
+            (None, None) => {
+                let e = c.resolve(source.to_str().unwrap()).unwrap_err().to_string();
+                assert!(
+                    e.contains("neither solc nor solcjs is on PATH") && e.contains("artifact"),
+                    "{e}"
+                );
+                // By name too, from the contracts folder.
+                assert!(c.resolve("Empty").unwrap_err().to_string().contains("solc"));
+            }
+            // A machine with a compiler builds it.
+            _ => assert_eq!(c.resolve("Empty").unwrap().name, "Empty"),
+        }
+    }
+
+    #[test]
     fn constructor_args_follow_the_abi() {
         let tmp = tempfile::tempdir().unwrap();
         let token = Contracts::new(dir(), tmp.path().join("l")).resolve("AurumToken").unwrap();
