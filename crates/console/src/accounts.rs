@@ -1,6 +1,7 @@
 //! Accounts: key files in one folder (`~/.aurum/accounts` by default). A key is saved as a
 //! plain PEM (`name.pem`, what OpenSSL and GmSSL read) or, with a password, as an Ethereum
-//! keystore v3 file (`name.json`, scrypt + AES-128-CTR, for secp256k1 keys).
+//! keystore v3 file (`name.json`, scrypt + AES-128-CTR) for secp256k1 or an encrypted
+//! PKCS#8 PEM (`name.pem`, PBES2: scrypt + AES-256-CBC) for SM2.
 
 use crate::error::{CmdResult, CommandError};
 use aurum_crypto::{KeyPair, SuiteKind};
@@ -78,11 +79,11 @@ impl Accounts {
     }
 
     fn save_encrypted(&self, key: &KeyPair, name: &str, password: &str) -> CmdResult<PathBuf> {
-        if key.kind != SuiteKind::Secp256k1Keccak {
-            return Err(CommandError::new(
-                "password-encrypted files are keystore v3, which holds secp256k1 keys only",
-            )
-            .next("omit --password to save the SM2 key as a plain PEM"));
+        if key.kind == SuiteKind::Sm2Sm3 {
+            let file = self.dir.join(format!("{name}.pem"));
+            let pem = encrypt_pkcs8(key, password)?;
+            write_private(&file, pem.as_bytes())?;
+            return Ok(file);
         }
         let file_name = format!("{name}.json");
         let secret = key.secret_bytes();
@@ -131,6 +132,12 @@ impl Accounts {
             })?;
             KeyPair::from_secret(SuiteKind::Secp256k1Keccak, &secret)
                 .map_err(|e| CommandError::new(format!("{}: {e}", file.display())))?
+        } else if is_encrypted_pem(&file) {
+            let Some(password) = password else {
+                return Err(CommandError::new(format!("{} is password-protected", file.display()))
+                    .next(format!("run loadAccount {path_or_name} --password <password>")));
+            };
+            decrypt_pkcs8(&file, password)?
         } else {
             KeyPair::load(&file).map_err(|e| {
                 CommandError::new(format!("{}: {e}", file.display()))
@@ -170,6 +177,7 @@ impl Accounts {
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter_map(|file| {
                 let format = match file.extension()?.to_str()? {
+                    "pem" if is_encrypted_pem(&file) => "encrypted pem",
                     "pem" => "pem",
                     "json" => "keystore",
                     _ => return None,
@@ -203,6 +211,55 @@ impl Accounts {
     }
 }
 
+/// An SM2 key as an encrypted PKCS#8 PEM (`ENCRYPTED PRIVATE KEY`, PBES2 with scrypt and
+/// AES-256-CBC), which OpenSSL and GmSSL read with the password.
+fn encrypt_pkcs8(key: &KeyPair, password: &str) -> CmdResult<String> {
+    use pkcs8::der::pem::{self, LineEnding};
+    let fail = |e: String| CommandError::new(format!("encrypting the key: {e}"));
+    let plain = key.to_pem().map_err(|e| fail(e.to_string()))?;
+    let (_, der) = pem::decode_vec(plain.as_bytes()).map_err(|e| fail(e.to_string()))?;
+    let der = zeroize::Zeroizing::new(der);
+    let info =
+        pkcs8::PrivateKeyInfoRef::try_from(der.as_slice()).map_err(|e| fail(e.to_string()))?;
+    let encrypted = info.encrypt(password).map_err(|e| fail(e.to_string()))?;
+    encrypted
+        .to_pem("ENCRYPTED PRIVATE KEY", LineEnding::LF)
+        .map(|p| p.to_string())
+        .map_err(|e| fail(e.to_string()))
+}
+
+fn decrypt_pkcs8(file: &Path, password: &str) -> CmdResult<KeyPair> {
+    use pkcs8::der::pem::{self, LineEnding};
+    let shown = file.display();
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| CommandError::new(format!("cannot read {shown}: {e}")))?;
+    let bad = |e: String| CommandError::new(format!("{shown} is not an encrypted PKCS#8 key: {e}"));
+    let (_, der) = pem::decode_vec(text.trim().as_bytes()).map_err(|e| bad(e.to_string()))?;
+    let info = pkcs8::EncryptedPrivateKeyInfoRef::try_from(der.as_slice())
+        .map_err(|e| bad(e.to_string()))?;
+    let plain = info.decrypt(password).map_err(|_| {
+        CommandError::new(format!("wrong password for {shown}"))
+            .next("try again with the password the account was made with")
+    })?;
+    let pem = plain.to_pem("PRIVATE KEY", LineEnding::LF).map_err(|e| bad(e.to_string()))?;
+    KeyPair::from_pem(&pem).map_err(|e| CommandError::new(format!("{shown}: {e}")))
+}
+
+/// Writes a key file readable by its owner only.
+fn write_private(file: &Path, bytes: &[u8]) -> CmdResult<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let fail = |e: std::io::Error| CommandError::new(format!("writing {}: {e}", file.display()));
+    options.open(file).and_then(|mut f| f.write_all(bytes)).map_err(fail)
+}
+
+fn is_encrypted_pem(file: &Path) -> bool {
+    std::fs::read_to_string(file).is_ok_and(|t| t.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----"))
+}
+
 fn is_keystore(file: &Path) -> bool {
     file.extension().is_some_and(|e| e == "json")
 }
@@ -233,11 +290,25 @@ mod tests {
         let locked = locked.key.address();
         assert!(accounts.create(SuiteKind::Sm2Sm3, Some("sm"), None).is_err());
         assert!(accounts.create(SuiteKind::Sm2Sm3, Some("a/b"), None).is_err());
-        assert!(accounts.create(SuiteKind::Sm2Sm3, Some("x"), Some("pw")).is_err());
+        let sm_locked = accounts.create(SuiteKind::Sm2Sm3, Some("smlock"), Some("pw")).unwrap();
+        let sm_locked = sm_locked.key.address();
 
         let mut fresh = Accounts::new(dir.path().join("accounts"));
         let names: Vec<_> = fresh.stored().into_iter().map(|s| (s.name, s.format)).collect();
-        assert_eq!(names, vec![("eth".into(), "keystore"), ("sm".into(), "pem")]);
+        assert_eq!(
+            names,
+            vec![
+                ("eth".into(), "keystore"),
+                ("sm".into(), "pem"),
+                ("smlock".into(), "encrypted pem")
+            ]
+        );
+        let text = std::fs::read_to_string(dir.path().join("accounts/smlock.pem")).unwrap();
+        assert!(text.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"), "{text}");
+        assert!(fresh.load("smlock", None).unwrap_err().to_string().contains("--password"));
+        let wrong = fresh.load("smlock", Some("nope")).unwrap_err().to_string();
+        assert!(wrong.contains("wrong password"), "{wrong}");
+        assert_eq!(fresh.load("smlock", Some("pw")).unwrap().key.address(), sm_locked);
         assert_eq!(fresh.load("sm", None).unwrap().key.address(), plain);
         assert!(fresh.load("eth", None).unwrap_err().to_string().contains("--password"));
         let wrong = fresh.load("eth", Some("nope")).unwrap_err().to_string();
