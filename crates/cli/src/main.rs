@@ -43,7 +43,7 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Query a node: `aurum console -c "getBlockNumber"`.
+    /// The interactive console; `-c "getBlockNumber"` or `-f script` for one-shot use.
     Console(console::ConsoleArgs),
     /// Benchmarks: `bench exec` (block execution in process, every mode in one run) and
     /// `bench chain` (committed TPS and latency of a running chain over JSON-RPC).
