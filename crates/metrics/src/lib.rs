@@ -34,6 +34,9 @@ const SECONDS_BUCKETS: &[f64] = &[
 const TXS_BUCKETS: &[f64] =
     &[0.0, 1.0, 10.0, 100.0, 500.0, 1000.0, 2500.0, 5000.0, 10000.0, 20000.0];
 
+/// How often histogram samples are folded into their buckets when nobody scrapes.
+const UPKEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
 static EXPORTER: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
 /// Makes this process record metrics (once; later calls return the same answer). `false`
@@ -55,6 +58,18 @@ pub fn install() -> bool {
             let handle = recorder.handle();
             metrics::set_global_recorder(recorder).ok()?;
             describe_all();
+            // Histogram samples wait in a bucket until upkeep folds them in: without a
+            // scraper (or with a slow one) they would pile up for as long as the node runs.
+            let folding = handle.clone();
+            std::thread::Builder::new()
+                .name("metrics-upkeep".into())
+                .spawn(move || {
+                    loop {
+                        std::thread::sleep(UPKEEP_EVERY);
+                        folding.run_upkeep();
+                    }
+                })
+                .ok()?;
             Some(handle)
         })
         .is_some()
