@@ -117,17 +117,7 @@ impl GroupHost {
 
     /// Starts the groups generated at run time that were running when the node stopped.
     pub fn resume(&self) -> Result<(), String> {
-        let ids: Vec<String> = {
-            let state = self.state.lock();
-            let running = self.running.lock();
-            state
-                .groups
-                .iter()
-                .filter(|(id, e)| e.status == Status::Running && !running.contains_key(*id))
-                .map(|(id, _)| id.clone())
-                .collect()
-        };
-        for id in ids {
+        for id in self.not_running() {
             self.start(&id)?;
         }
         Ok(())
@@ -166,7 +156,6 @@ impl GroupHost {
 
     /// Groups that should run (status running) but do not.
     pub fn not_running(&self) -> Vec<String> {
-        // The order resume() takes them in.
         let state = self.state.lock();
         let running = self.running.lock();
         state
